@@ -1,0 +1,71 @@
+// RegistrationSet: owns every live ScheduledIo of one driver, and the list of deregistered ones
+// waiting to be freed.
+//
+// The lifetime invariant that makes pointer tokens safe: a ScheduledIo is freed only by
+// release(), which only the driver calls, at the top of a turn, before epoll_wait. An entry
+// reaches the pending list only after its epoll_ctl(DEL) returned, so no later epoll_wait can
+// return its token, and every token in the batch being dispatched still points at live memory.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "eddy/detail/linked_list.hpp"
+#include "eddy/detail/ref_ptr.hpp"
+#include "eddy/detail/sync.hpp"
+#include "eddy/io/scheduled_io.hpp"
+#include "eddy/result.hpp"
+
+namespace eddy::io {
+
+class RegistrationSet {
+ public:
+  // The deregistration that makes this many releases pending unparks the driver, so memory held
+  // by a long-sleeping driver stays bounded. Fires once per batch (== rather than >=).
+  static constexpr std::size_t kNotifyAfter = 16;
+
+  RegistrationSet();
+  RegistrationSet(const RegistrationSet&) = delete;
+  RegistrationSet& operator=(const RegistrationSet&) = delete;
+  // Drops every reference still held (live entries after shutdown, pending releases).
+  ~RegistrationSet();
+
+  // A new ScheduledIo, linked into the set (the set holds one reference, the caller gets
+  // another). Fails with Error::shutdown once shutdown() has run.
+  Result<eddy::detail::RefPtr<ScheduledIo>> allocate();
+
+  // Queues `io` for release at the driver's next turn. Returns true when this made exactly
+  // kNotifyAfter releases pending (the caller should then unpark the driver).
+  bool deregister(ScheduledIo& io);
+
+  // Unlinks `io` at once. Only for an entry whose token never reached the kernel (the failure
+  // path of add_source).
+  void remove(ScheduledIo& io);
+
+  // A hint, read without the lock: are releases pending? Being late is always safe.
+  bool needs_release() const noexcept {
+    return num_pending_release_.load(std::memory_order_acquire) != 0;
+  }
+
+  // Frees the pending entries. Driver thread only, never during the dispatch of a poll batch.
+  void release();
+
+  // Marks the set shut down and hands back every live entry, for the caller to shut down
+  // outside the lock. Later calls return nothing.
+  std::vector<eddy::detail::RefPtr<ScheduledIo>> shutdown();
+
+  bool is_shutdown() const;
+  std::size_t live_count() const;
+
+ private:
+  mutable eddy::detail::sync::Mutex mutex_;
+  // Guarded by mutex_. Each linked entry holds one reference owned by the list.
+  bool is_shutdown_ = false;
+  eddy::detail::IntrusiveList<ScheduledIo, detail::RegistrationListTag> registrations_;
+  std::vector<ScheduledIo*> pending_release_;  // each holds one reference
+  // Driver-thread scratch space for release(), kept to avoid allocating on every release.
+  std::vector<ScheduledIo*> releasing_;
+  eddy::detail::sync::Atomic<std::size_t> num_pending_release_{0};
+};
+
+}  // namespace eddy::io

@@ -1,0 +1,178 @@
+// ScheduledIo: the driver's per-resource state. One per registered fd; its address is the fd's
+// epoll token.
+//
+// Invariants:
+// - The readiness word packs the Ready bits, a per-resource tick and a sticky SHUTDOWN bit.
+//   Every update is a CAS that starts from the current word, so SHUTDOWN, once set, survives
+//   every later update (tokio drops it on a successful clear; see the regression tests).
+// - A ScheduledIo whose token the kernel may still return is freed only by the driver, between
+//   two polls (RegistrationSet owns one reference until then).
+// - Wakers are never called with the waiter lock held: a woken task may destroy its waiter or
+//   its resource, which takes that lock.
+#pragma once
+
+#include <cstdint>
+
+#include "eddy/detail/linked_list.hpp"
+#include "eddy/detail/sync.hpp"
+#include "eddy/interest.hpp"
+#include "eddy/io/ready_event.hpp"
+#include "eddy/ready.hpp"
+#include "eddy/waker.hpp"
+
+namespace eddy::io {
+
+class Readiness;
+
+namespace detail {
+struct RegistrationListTag {};
+struct WaiterListTag {};
+
+// A list waiter: lives inside the object that waits (a Readiness future, and through it a
+// coroutine frame), so its address is stable while it is linked.
+struct Waiter : eddy::detail::ListHook<WaiterListTag> {
+  Waker waker;
+  Interest interest = Interest::READABLE;
+  // Set by ScheduledIo::wake, under the waiter lock, when it unlinks this node.
+  bool is_ready = false;
+};
+}  // namespace detail
+
+// Padding against false sharing between resources that the driver and user threads touch.
+inline constexpr std::size_t kScheduledIoAlign = 128;
+
+class alignas(kScheduledIoAlign) ScheduledIo
+    : public eddy::detail::ListHook<detail::RegistrationListTag> {
+ public:
+  // Layout of the readiness word.
+  static constexpr std::uint64_t kReadyMask = 0xffff;
+  static constexpr unsigned kTickShift = 16;
+  static constexpr std::uint64_t kTickMask = 0xffffffffull << kTickShift;
+  static constexpr std::uint64_t kShutdownBit = 1ull << 63;
+
+  ScheduledIo() noexcept = default;
+  ScheduledIo(const ScheduledIo&) = delete;
+  ScheduledIo& operator=(const ScheduledIo&) = delete;
+  // Wakes every waiter, as a safety net (a correct program has none left).
+  ~ScheduledIo();
+
+  // The epoll token for this resource. Tokens 0 and 1 are reserved; an aligned address is
+  // never either.
+  std::uint64_t token() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
+  static ScheduledIo* from_token(std::uint64_t token) noexcept {
+    return reinterpret_cast<ScheduledIo*>(static_cast<std::uintptr_t>(token));
+  }
+
+  // Intrusive reference count; the last unref deletes.
+  void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void unref() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  std::uint32_t ref_count_for_testing() const noexcept { return refs_.load(std::memory_order_acquire); }
+
+  // Applies `f` to the readiness bits under `tick`. Returns false when a Clear found a newer tick
+  // (nothing changed). The SHUTDOWN bit is carried through unchanged.
+  template <class F>
+  bool set_readiness(Tick tick, F&& f) noexcept {
+    std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t t = tick_of(curr);
+      if (tick.kind == Tick::Kind::Clear) {
+        if (t != tick.value) return false;
+      } else {
+        ++t;  // wraps at 2^32
+      }
+      const Ready next_ready = f(ready_of(curr));
+      const std::uint64_t next = (curr & kShutdownBit) |
+                                 (static_cast<std::uint64_t>(t) << kTickShift) | next_ready.bits();
+      if (readiness_.compare_exchange_weak(curr, next, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        return true;
+      }
+    }
+  }
+
+  // The driver's hot path: OR in an event's readiness and bump the tick, then wake.
+  void dispatch(Ready ready) noexcept {
+    set_readiness(Tick::set(), [ready](Ready curr) noexcept { return curr | ready; });
+    wake(ready);
+  }
+
+  // Clears `event.ready` (never READ_CLOSED or WRITE_CLOSED: closed is final) if the tick has
+  // not moved since `event` was taken.
+  void clear_readiness(ReadyEvent event) noexcept;
+
+  // Marks the resource shut down (sticky) and wakes every waiter.
+  void shutdown() noexcept;
+  bool is_shutdown() const noexcept {
+    return (readiness_.load(std::memory_order_acquire) & kShutdownBit) != 0;
+  }
+
+  // Wakes the waiters that `ready` satisfies: the reader slot for readable readiness, the writer
+  // slot for writable readiness, every list waiter whose interest overlaps. Wakers are collected
+  // 32 at a time and called with the lock dropped.
+  void wake(Ready ready) noexcept;
+
+  // Poll-style readiness for one direction (one waker slot per direction; only the last waker
+  // to poll is kept). Ready at once when the direction is ready or the resource is shut down.
+  Poll<ReadyEvent> poll_readiness(const Waker& waker, Direction direction) noexcept;
+
+  // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
+  // tokio's exact-match mask.
+  ReadyEvent ready_event(Interest interest) const noexcept;
+
+  // Drops both slot wakers (breaks the cycle waker -> task -> runtime -> driver -> this).
+  void clear_wakers() noexcept;
+
+  // The raw word, for tests and diagnostics.
+  std::uint64_t readiness_word() const noexcept { return readiness_.load(std::memory_order_acquire); }
+
+  static constexpr Ready ready_of(std::uint64_t word) noexcept { return Ready::from_bits(word & kReadyMask); }
+  static constexpr std::uint32_t tick_of(std::uint64_t word) noexcept {
+    return static_cast<std::uint32_t>((word & kTickMask) >> kTickShift);
+  }
+
+ private:
+  friend class Readiness;
+
+  eddy::detail::sync::Atomic<std::uint32_t> refs_{1};
+  eddy::detail::sync::Atomic<std::uint64_t> readiness_{0};
+  eddy::detail::sync::Mutex mutex_;
+  // Guarded by mutex_.
+  eddy::detail::IntrusiveList<detail::Waiter, detail::WaiterListTag> waiters_;
+  Waker reader_;
+  Waker writer_;
+};
+
+// A future-style wait for readiness matching an interest (a "list waiter"; any number may wait
+// on one resource, each with its own interest).
+//
+// Poll it with a Waker until it returns a ReadyEvent. The event's set may be empty (readiness
+// was cleared between the wake-up and this poll): callers just try their operation.
+// When the resource is shut down the event has is_shutdown set.
+//
+// Not movable once polled: the embedded waiter node may be linked into the resource's list.
+// Destroying it unlinks the node (this is how a destroyed coroutine cancels its wait); nothing
+// is lost, since readiness stays recorded in the resource.
+class Readiness {
+ public:
+  Readiness(ScheduledIo& io, Interest interest) noexcept : io_(&io) { waiter_.interest = interest; }
+  Readiness(const Readiness&) = delete;
+  Readiness& operator=(const Readiness&) = delete;
+  ~Readiness();
+
+  Poll<ReadyEvent> poll(const Waker& waker) noexcept;
+
+  Interest interest() const noexcept { return waiter_.interest; }
+
+ private:
+  enum class State : std::uint8_t { Init, Waiting, Done };
+
+  ReadyEvent done_event() const noexcept;
+
+  ScheduledIo* io_;
+  State state_ = State::Init;
+  detail::Waiter waiter_;
+};
+
+}  // namespace eddy::io

@@ -1,0 +1,146 @@
+#include "eddy/io/driver.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "eddy/detail/fatal.hpp"
+#include "eddy/error.hpp"
+
+namespace eddy::io {
+
+using Clock = std::chrono::steady_clock;
+using eddy::detail::EpollSelector;
+using eddy::detail::RefPtr;
+
+// --- Handle --------------------------------------------------------------------------------
+
+Handle::Handle(EpollSelector selector, int waker_fd) noexcept
+    : selector_(std::move(selector)), waker_fd_(waker_fd) {}
+
+Handle::~Handle() { ::close(waker_fd_); }
+
+Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
+  auto io = registrations_.allocate();
+  if (!io) return io.error();
+  if (auto r = selector_.add(fd, (*io)->token(), interest); !r) {
+    // The token never reached the kernel, so the entry can go at once.
+    registrations_.remove(**io);
+    return r.error();
+  }
+  metrics_.incr_fd_count();
+  return io;
+}
+
+Result<void> Handle::deregister_source(ScheduledIo& io, int fd) {
+  Result<void> os = selector_.remove(fd);
+  if (registrations_.deregister(io)) unpark();
+  metrics_.dec_fd_count();
+  return os;
+}
+
+void Handle::unpark() const noexcept {
+  const std::uint64_t one = 1;
+  for (;;) {
+    if (::write(waker_fd_, &one, sizeof one) == static_cast<ssize_t>(sizeof one)) return;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      // The counter is about to overflow: reset it, then write again. The driver never reads
+      // it, so this is the only place it shrinks.
+      std::uint64_t drained;
+      [[maybe_unused]] auto n = ::read(waker_fd_, &drained, sizeof drained);
+      continue;
+    }
+    eddy::detail::fatal("failed to wake the I/O driver", errno);
+  }
+}
+
+Result<void> Handle::register_signal_receiver(int fd) {
+  return selector_.add(fd, kTokenSignal, Interest::READABLE);
+}
+
+// --- Driver --------------------------------------------------------------------------------
+
+Result<Driver> Driver::create(std::size_t nevents) {
+  if (nevents == 0 || nevents > static_cast<std::size_t>(INT_MAX)) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  auto selector = EpollSelector::create();
+  if (!selector) return selector.error();
+  const int waker = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (waker < 0) return last_error();
+  if (auto r = selector->add(waker, kTokenWakeup, Interest::READABLE); !r) {
+    ::close(waker);
+    return r.error();
+  }
+  std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
+  return Driver(std::move(handle), nevents);
+}
+
+Driver::Driver(std::shared_ptr<Handle> handle, std::size_t nevents)
+    : handle_(std::move(handle)), events_(nevents) {}
+
+Driver::~Driver() {
+  if (handle_) shutdown();
+}
+
+int Driver::timeout_ms(std::optional<std::chrono::nanoseconds> d) noexcept {
+  if (!d) return -1;
+  const auto ns = d->count();
+  if (ns <= 0) return 0;
+  const long long ms = ns / 1'000'000 + (ns % 1'000'000 != 0 ? 1 : 0);
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
+  Handle& h = *handle_;
+  // Free what was deregistered before this turn. This is the only place a ScheduledIo the
+  // kernel may have named is freed, and no batch of tokens is being dispatched now.
+  if (h.registrations_.needs_release()) h.registrations_.release();
+
+  int timeout = timeout_ms(max_wait);
+  const auto deadline = timeout > 0 ? Clock::now() + *max_wait : Clock::time_point{};
+  int n;
+  for (;;) {
+    n = h.selector_.select(events_.data(), static_cast<int>(events_.size()), timeout);
+    if (n >= 0) break;
+    if (errno != EINTR) eddy::detail::fatal("unexpected error when polling the I/O driver", errno);
+    if (timeout > 0) {
+      const auto left = deadline - Clock::now();
+      timeout = left <= Clock::duration::zero() ? 0 : timeout_ms(left);
+    }
+  }
+
+  std::uint64_t ready_count = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto& ev = events_[static_cast<std::size_t>(i)];
+    const std::uint64_t token = EpollSelector::token_of(ev);
+    if (token == kTokenWakeup) {
+      // Nothing to do: the write that caused this edge already ended the wait. The eventfd is
+      // never drained; every write makes a new edge.
+      continue;
+    }
+    if (token == kTokenSignal) {
+      signal_ready_ = true;
+      continue;
+    }
+    // Safe by the RegistrationSet invariant: the resource cannot have been freed since this
+    // turn began.
+    ScheduledIo::from_token(token)->dispatch(Ready::from_epoll(EpollSelector::events_of(ev)));
+    ++ready_count;
+  }
+  h.metrics_.incr_ready_count_by(ready_count);
+}
+
+void Driver::shutdown() {
+  if (is_shutdown_) return;
+  is_shutdown_ = true;
+  auto all = handle_->registrations_.shutdown();
+  // Outside the set's lock: shutting a resource down wakes its waiters.
+  for (auto& io : all) io->shutdown();
+}
+
+}  // namespace eddy::io

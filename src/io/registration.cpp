@@ -1,0 +1,24 @@
+#include "eddy/io/registration.hpp"
+
+namespace eddy::io {
+
+Result<Registration> Registration::create(std::shared_ptr<Handle> handle, int fd, Interest interest) {
+  auto io = handle->add_source(fd, interest);
+  if (!io) return io.error();
+  return Registration(std::move(handle), std::move(*io));
+}
+
+Registration::~Registration() {
+  if (shared_) shared_->clear_wakers();
+}
+
+Result<void> Registration::deregister(int fd) { return handle_->deregister_source(*shared_, fd); }
+
+Poll<Result<ReadyEvent>> Registration::poll_ready(const Waker& waker, Direction direction) {
+  auto ev = shared_->poll_readiness(waker, direction);
+  if (!ev) return Pending;
+  if (ev->is_shutdown) return Result<ReadyEvent>(Error::shutdown);
+  return Result<ReadyEvent>(*ev);
+}
+
+}  // namespace eddy::io

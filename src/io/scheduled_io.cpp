@@ -1,0 +1,157 @@
+#include "eddy/io/scheduled_io.hpp"
+
+#include "io/wake_list.hpp"
+
+namespace eddy::io {
+
+using eddy::detail::sync::LockGuard;
+using eddy::detail::sync::Mutex;
+using eddy::detail::sync::UniqueLock;
+
+ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
+
+void ScheduledIo::clear_readiness(ReadyEvent event) noexcept {
+  const Ready clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
+  set_readiness(Tick::clear(event.tick), [clear](Ready curr) noexcept { return curr - clear; });
+}
+
+void ScheduledIo::shutdown() noexcept {
+  readiness_.fetch_or(kShutdownBit, std::memory_order_acq_rel);
+  wake(Ready::ALL);
+}
+
+void ScheduledIo::wake(Ready ready) noexcept {
+  detail::WakeList wakers;
+  UniqueLock<Mutex> lock(mutex_);
+
+  // At most two slot wakers; a fresh WakeList always has room for them.
+  if (ready.is_readable() && reader_) wakers.push(std::move(reader_));
+  if (ready.is_writable() && writer_) wakers.push(std::move(writer_));
+
+  for (;;) {
+    bool batch_full = false;
+    detail::Waiter* w = waiters_.front();
+    while (w != nullptr) {
+      detail::Waiter* next = decltype(waiters_)::next(*w);
+      if (ready.satisfies(w->interest)) {
+        waiters_.remove(*w);
+        w->is_ready = true;
+        if (w->waker) wakers.push(std::move(w->waker));
+        if (!wakers.can_push()) {
+          batch_full = true;
+          break;
+        }
+      }
+      w = next;
+    }
+    if (!batch_full) break;
+    // Wake this batch without the lock, then rescan from the head: nodes already unlinked are
+    // not seen again, and nodes destroyed meanwhile have unlinked themselves under the lock.
+    lock.unlock();
+    wakers.wake_all();
+    lock.lock();
+  }
+
+  lock.unlock();
+  wakers.wake_all();
+}
+
+Poll<ReadyEvent> ScheduledIo::poll_readiness(const Waker& waker, Direction direction) noexcept {
+  const Ready mask = direction_mask(direction);
+  std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+  Ready ready = ready_of(curr) & mask;
+  bool shutdown = (curr & kShutdownBit) != 0;
+  if (!ready.is_empty() || shutdown) return ReadyEvent{tick_of(curr), ready, shutdown};
+
+  LockGuard<Mutex> lock(mutex_);
+  Waker& slot = direction == Direction::Read ? reader_ : writer_;
+  slot.clone_from(waker);
+
+  // Re-check under the lock: the driver writes the word before it takes the lock in wake(), so
+  // either it sees our waker or we see its readiness.
+  curr = readiness_.load(std::memory_order_acquire);
+  shutdown = (curr & kShutdownBit) != 0;
+  if (shutdown) return ReadyEvent{tick_of(curr), mask, true};
+  ready = ready_of(curr) & mask;
+  if (ready.is_empty()) return Pending;
+  return ReadyEvent{tick_of(curr), ready, false};
+}
+
+ReadyEvent ScheduledIo::ready_event(Interest interest) const noexcept {
+  const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+  return ReadyEvent{tick_of(curr), ready_of(curr).intersection(interest),
+                    (curr & kShutdownBit) != 0};
+}
+
+void ScheduledIo::clear_wakers() noexcept {
+  Waker reader, writer;
+  {
+    LockGuard<Mutex> lock(mutex_);
+    reader = std::move(reader_);
+    writer = std::move(writer_);
+  }
+  // Dropped here, outside the lock: dropping a task waker may destroy the task.
+}
+
+// --- Readiness -----------------------------------------------------------------------------
+
+Readiness::~Readiness() {
+  if (state_ == State::Waiting) {
+    Waker dropped;
+    {
+      LockGuard<Mutex> lock(io_->mutex_);
+      io_->waiters_.remove(waiter_);
+      dropped = std::move(waiter_.waker);
+    }
+  }
+}
+
+ReadyEvent Readiness::done_event() const noexcept {
+  const std::uint64_t curr = io_->readiness_.load(std::memory_order_acquire);
+  const bool shutdown = (curr & ScheduledIo::kShutdownBit) != 0;
+  const Ready ready = shutdown ? Ready::from_interest(waiter_.interest)
+                               : ScheduledIo::ready_of(curr).intersection(waiter_.interest);
+  return ReadyEvent{ScheduledIo::tick_of(curr), ready, shutdown};
+}
+
+Poll<ReadyEvent> Readiness::poll(const Waker& waker) noexcept {
+  switch (state_) {
+    case State::Init: {
+      // Optimistic check without the lock.
+      std::uint64_t curr = io_->readiness_.load(std::memory_order_seq_cst);
+      if ((curr & ScheduledIo::kShutdownBit) != 0 ||
+          ScheduledIo::ready_of(curr).satisfies(waiter_.interest)) {
+        state_ = State::Done;
+        return done_event();
+      }
+      LockGuard<Mutex> lock(io_->mutex_);
+      curr = io_->readiness_.load(std::memory_order_seq_cst);
+      if ((curr & ScheduledIo::kShutdownBit) != 0 ||
+          ScheduledIo::ready_of(curr).satisfies(waiter_.interest)) {
+        state_ = State::Done;
+        return done_event();
+      }
+      waiter_.waker = waker;
+      waiter_.is_ready = false;
+      io_->waiters_.push_front(waiter_);
+      state_ = State::Waiting;
+      return Pending;
+    }
+    case State::Waiting: {
+      {
+        LockGuard<Mutex> lock(io_->mutex_);
+        if (!waiter_.is_ready) {
+          waiter_.waker.clone_from(waker);
+          return Pending;
+        }
+      }
+      state_ = State::Done;
+      return done_event();
+    }
+    case State::Done:
+      break;
+  }
+  return done_event();
+}
+
+}  // namespace eddy::io
