@@ -79,6 +79,12 @@ class Waker {
     }
   }
 
+  // Empties this waker without dropping its reference (for borrowed wakers; see WakerRef).
+  void forget() noexcept {
+    data_ = nullptr;
+    vtable_ = nullptr;
+  }
+
   void* data() const noexcept { return data_; }
   const WakerVTable* vtable() const noexcept { return vtable_; }
 

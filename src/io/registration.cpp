@@ -1,5 +1,7 @@
 #include "eddy/io/registration.hpp"
 
+#include "eddy/coop.hpp"
+
 namespace eddy::io {
 
 Result<Registration> Registration::create(std::shared_ptr<Handle> handle, int fd, Interest interest) {
@@ -15,9 +17,17 @@ Registration::~Registration() {
 Result<void> Registration::deregister(int fd) { return handle_->deregister_source(*shared_, fd); }
 
 Poll<Result<ReadyEvent>> Registration::poll_ready(const Waker& waker, Direction direction) {
+  // One unit of budget per successful readiness poll; given back when nothing came of it.
+  if (!coop::poll_proceed(waker)) return Pending;
   auto ev = shared_->poll_readiness(waker, direction);
-  if (!ev) return Pending;
-  if (ev->is_shutdown) return Result<ReadyEvent>(Error::shutdown);
+  if (!ev) {
+    coop::restore_one();
+    return Pending;
+  }
+  if (ev->is_shutdown) {
+    coop::restore_one();
+    return Result<ReadyEvent>(Error::shutdown);
+  }
   return Result<ReadyEvent>(*ev);
 }
 

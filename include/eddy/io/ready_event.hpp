@@ -1,18 +1,11 @@
-// The small value types the I/O driver passes around: ReadyEvent, Direction, Tick, Poll.
+// The small value types the I/O driver passes around: ReadyEvent, Direction, Tick.
 #pragma once
 
 #include <cstdint>
-#include <optional>
-
+#include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
 
 namespace eddy {
-
-// The result of polling something that may not be finished: a value, or "pending" (nullopt).
-// Whoever returned pending has stored the caller's Waker and will wake it.
-template <class T>
-using Poll = std::optional<T>;
-inline constexpr std::nullopt_t Pending = std::nullopt;
 
 namespace io {
 

@@ -46,7 +46,8 @@ class Registration {
   Result<void> deregister(int fd);
 
   // Poll-style readiness (one waker slot per direction). A shut-down driver gives
-  // Error::shutdown.
+  // Error::shutdown. Consumes one unit of the task's cooperative budget when ready; with the
+  // budget spent it returns Pending and the task is woken after the next driver poll.
   Poll<Result<ReadyEvent>> poll_ready(const Waker& waker, Direction direction);
   Poll<Result<ReadyEvent>> poll_read_ready(const Waker& waker) { return poll_ready(waker, Direction::Read); }
   Poll<Result<ReadyEvent>> poll_write_ready(const Waker& waker) { return poll_ready(waker, Direction::Write); }

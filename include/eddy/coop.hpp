@@ -1,0 +1,41 @@
+// Cooperative scheduling budget.
+//
+// Each task poll starts with a budget of 128 units. I/O operations that make progress consume
+// one unit (AsyncFd::async_io, the poll-style readiness API, the socket types). When the budget
+// is spent, the next such operation yields to the scheduler instead of completing, so a task on
+// an always-ready socket cannot starve the others. Waiting for readiness (readable(),
+// writable(), ready()) costs nothing.
+#pragma once
+
+#include <coroutine>
+
+#include "eddy/waker.hpp"
+
+namespace eddy::coop {
+
+inline constexpr unsigned kInitialBudget = 128;
+
+// True when the current task has budget left (always true outside a task, or unconstrained).
+bool has_budget_remaining() noexcept;
+
+// Takes one unit of budget. Returns false when none is left; then `waker` has been deferred
+// (it is woken after the scheduler next polls the driver) and the caller must return pending.
+bool poll_proceed(const Waker& waker) noexcept;
+
+// Gives back one unit (an operation that took budget but made no progress).
+void restore_one() noexcept;
+
+namespace detail {
+// The awaiter behind consume_budget().
+struct ConsumeBudget {
+  bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> h) noexcept;
+  void await_resume() noexcept {}
+};
+}  // namespace detail
+
+// co_await consume_budget(): takes one unit, yielding first if the budget is spent. For
+// compute loops that should play fair.
+inline detail::ConsumeBudget consume_budget() noexcept { return {}; }
+
+}  // namespace eddy::coop

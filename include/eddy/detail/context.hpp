@@ -1,0 +1,30 @@
+// The calling thread's runtime context: which scheduler runs here, which task is being polled,
+// and that task's cooperative budget. Set by the scheduler; read by awaiters, spawn and coop.
+#pragma once
+
+#include <cstdint>
+
+namespace eddy::detail {
+
+class TaskHeader;
+class RuntimeShared;
+
+struct Context {
+  // The runtime whose scheduler runs on this thread (inside block_on), or null.
+  RuntimeShared* runtime = nullptr;
+  // The task being polled right now, or null.
+  TaskHeader* task = nullptr;
+  // Cooperative budget of the current task poll; kUnconstrained disables it.
+  std::uint32_t budget = 0;
+};
+
+inline constexpr std::uint32_t kUnconstrained = UINT32_MAX;
+
+// The calling thread's context (never null).
+Context& context() noexcept;
+
+// The task being polled on this thread; aborts with a clear message outside a task (awaiting an
+// eddy awaitable from anything but an eddy task is a programmer's bug).
+TaskHeader& current_task_or_die(const char* what) noexcept;
+
+}  // namespace eddy::detail

@@ -1,0 +1,51 @@
+// PollAwaiter: turns a poll-style operation into a coroutine awaiter.
+//
+// `Derived` provides `Poll<R> poll(const Waker&)`. The first poll happens in await_suspend
+// (a ready result resumes at once, without a trip through the scheduler). When it is pending,
+// the awaiter becomes the task's leaf: every wake re-polls it, and the coroutine is resumed only
+// once the poll is ready, so spurious wakes cost a poll and nothing else.
+//
+// The awaiter lives in the awaiting coroutine's frame; destroying the frame destroys it, and its
+// members (a Readiness, say) unlink themselves from whatever they wait on.
+#pragma once
+
+#include <coroutine>
+#include <optional>
+#include <utility>
+
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/task_header.hpp"
+
+namespace eddy::detail {
+
+template <class Derived, class R>
+class PollAwaiter {
+ public:
+  bool await_ready() noexcept { return false; }
+
+  bool await_suspend(std::coroutine_handle<> h) noexcept {
+    TaskHeader& task = current_task_or_die("an eddy awaitable");
+    if (try_poll(&task)) return false;
+    task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
+    return true;
+  }
+
+  R await_resume() { return std::move(*result_); }
+
+ private:
+  bool try_poll(TaskHeader* task) noexcept {
+    WakerRef waker(task);
+    auto r = static_cast<Derived*>(this)->poll(waker.get());
+    if (!r) return false;
+    result_.emplace(std::move(*r));
+    return true;
+  }
+
+  static bool leaf_poll(void* self, TaskHeader* task) noexcept {
+    return static_cast<PollAwaiter*>(self)->try_poll(task);
+  }
+
+  std::optional<R> result_;
+};
+
+}  // namespace eddy::detail

@@ -1,0 +1,169 @@
+// TaskHeader: the type-erased, reference-counted state of one spawned task.
+//
+// A task is a root coroutine (a Task<T> handed to spawn/block_on) plus its scheduling state.
+// The header outlives the coroutine frame only when the task was cancelled; a finished task
+// keeps its frame (the promise holds the result) until the last reference goes.
+//
+// References: the scheduler's owned-task list holds one until the task finishes or is
+// cancelled; each run-queue entry holds one; the JoinHandle holds one; each Waker holds one.
+//
+// State machine (atomic bits):
+//   SCHEDULED  it is in a run queue (or the deferred list); a wake does nothing more
+//   RUNNING    the scheduler is polling it; a wake sets NOTIFIED instead of queueing
+//   NOTIFIED   woken while running: requeued when the poll returns
+//   COMPLETE   finished or cancelled; wakes are ignored
+//   CANCELLED  abort() was called (or the runtime shut down); the frame is (to be) destroyed
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+
+#include "eddy/detail/linked_list.hpp"
+#include "eddy/detail/sync.hpp"
+#include "eddy/waker.hpp"
+
+namespace eddy::detail {
+
+class TaskHeader;
+
+// What a task's waker talks to. Implemented by each scheduler flavour.
+class Scheduler {
+ public:
+  // Queue `task` to run; the caller passes one reference. Any thread.
+  virtual void schedule(TaskHeader* task) noexcept = 0;
+
+ protected:
+  ~Scheduler() = default;
+};
+
+struct OwnedTaskTag {};
+
+// Called by the scheduler when the task is woken while suspended on a poll-style leaf awaiter:
+// returns true when the awaiter is ready and the coroutine should be resumed.
+using LeafPoll = bool (*)(void* awaiter, TaskHeader* task) noexcept;
+
+class TaskHeader : public ListHook<OwnedTaskTag> {
+ public:
+  static constexpr std::uint32_t kScheduled = 1u << 0;
+  static constexpr std::uint32_t kRunning = 1u << 1;
+  static constexpr std::uint32_t kNotified = 1u << 2;
+  static constexpr std::uint32_t kComplete = 1u << 3;
+  static constexpr std::uint32_t kCancelled = 1u << 4;
+
+  // `scheduler` is kept alive by every task, so that a late wake from another thread never
+  // reaches a destroyed scheduler (a complete task does not touch it at all).
+  TaskHeader(std::coroutine_handle<> root, std::shared_ptr<Scheduler> scheduler) noexcept
+      : root_(root), resume_point_(root), scheduler_(std::move(scheduler)) {}
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void unref() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+
+  // Schedules the task unless it is already queued, running (then: NOTIFIED) or complete.
+  void wake_by_ref() noexcept;
+  // A new owning Waker for this task.
+  Waker waker() noexcept {
+    ref();
+    return Waker::from_raw(this, &kWakerVTable);
+  }
+
+  std::uint32_t state() const noexcept { return state_.load(std::memory_order_acquire); }
+  bool is_complete() const noexcept { return (state() & kComplete) != 0; }
+  bool is_cancelled() const noexcept { return (state() & kCancelled) != 0; }
+
+  // Requests cancellation: the scheduler destroys the frame the next time it picks the task.
+  void abort() noexcept;
+
+  // --- scheduler side (the thread that runs the task) ---
+
+  // Marks the task running; returns the previous state.
+  std::uint32_t transition_to_running() noexcept {
+    return state_.fetch_xor(kScheduled | kRunning, std::memory_order_acq_rel);
+  }
+  // After a poll that did not finish the task: true if it must be queued again (it was woken or
+  // aborted while running); then it is marked SCHEDULED and the caller keeps its reference.
+  bool transition_to_idle() noexcept;
+  // Marks the task complete (finished or cancelled).
+  void set_complete(bool cancelled) noexcept {
+    state_.fetch_or(kComplete | (cancelled ? kCancelled : 0u), std::memory_order_acq_rel);
+  }
+
+  // Resumes the task where it last suspended (re-polling a leaf awaiter first).
+  void run() noexcept {
+    if (leaf_poll_ != nullptr) {
+      if (!leaf_poll_(leaf_awaiter_, this)) return;  // spurious wake: still waiting
+      leaf_poll_ = nullptr;
+    }
+    resume_point_.resume();
+  }
+
+  // Called by a suspending leaf awaiter: resume `h` when woken (after `poll` says ready, if
+  // given).
+  void set_resume_point(std::coroutine_handle<> h, LeafPoll poll = nullptr, void* awaiter = nullptr) noexcept {
+    resume_point_ = h;
+    leaf_poll_ = poll;
+    leaf_awaiter_ = awaiter;
+  }
+
+  std::coroutine_handle<> root() const noexcept { return root_; }
+  bool root_done() const noexcept { return root_ && root_.done(); }
+  // Destroys the coroutine frame of a task that will never run again (cancelled or shut down).
+  void destroy_frame() noexcept {
+    if (root_) {
+      auto r = root_;
+      root_ = nullptr;
+      leaf_poll_ = nullptr;
+      r.destroy();
+    }
+  }
+
+  // The JoinHandle's waker, guarded by join_mutex_.
+  void set_join_waker(const Waker& w) noexcept;
+  // The same, for a caller that holds join_mutex().
+  void set_join_waker_locked(const Waker& w) noexcept { join_waker_.clone_from(w); }
+  // Takes and wakes the JoinHandle's waker.
+  void wake_join() noexcept;
+  sync::Mutex& join_mutex() noexcept { return join_mutex_; }
+
+  Scheduler* scheduler() const noexcept { return scheduler_.get(); }
+
+  // Intrusive run-queue link (a task is in at most one queue: SCHEDULED guards it).
+  TaskHeader* queue_next = nullptr;
+
+  static const WakerVTable kWakerVTable;
+
+ private:
+  void destroy() noexcept;
+
+  sync::Atomic<std::uint32_t> state_{0};
+  sync::Atomic<std::uint32_t> refs_{1};
+  std::coroutine_handle<> root_;
+  std::coroutine_handle<> resume_point_;
+  LeafPoll leaf_poll_ = nullptr;
+  void* leaf_awaiter_ = nullptr;
+  std::shared_ptr<Scheduler> scheduler_;
+  sync::Mutex join_mutex_;
+  Waker join_waker_;
+};
+
+// A Waker that borrows a reference instead of owning one: lets a task pass its waker to a
+// poll function without a reference-count round trip. Copies made from it are owning.
+class WakerRef {
+ public:
+  explicit WakerRef(TaskHeader* task) noexcept
+      : waker_(Waker::from_raw(task, &TaskHeader::kWakerVTable)) {}
+  WakerRef(const WakerRef&) = delete;
+  WakerRef& operator=(const WakerRef&) = delete;
+  ~WakerRef() { waker_.forget(); }
+  operator const Waker&() const noexcept { return waker_; }  // NOLINT: meant to convert
+  const Waker& get() const noexcept { return waker_; }
+
+ private:
+  Waker waker_;
+};
+
+}  // namespace eddy::detail

@@ -1,0 +1,164 @@
+// The current-thread runtime: Builder, Runtime, RuntimeHandle, spawn and yield_now.
+//
+// A Runtime runs its tasks on the thread that calls block_on. Tasks may be spawned and woken
+// from any thread (they are queued for the runtime's thread and the driver is unparked).
+//
+// Shutdown (destroying the Runtime): every task's coroutine frame is destroyed (their awaiters
+// unlink, their JoinHandles report Error::cancelled), then the I/O driver shuts down, waking any
+// I/O still waiting anywhere with Error::shutdown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/task_header.hpp"
+#include "eddy/io/driver.hpp"
+#include "eddy/join_handle.hpp"
+#include "eddy/result.hpp"
+#include "eddy/task.hpp"
+
+namespace eddy {
+
+class Runtime;
+
+namespace detail {
+class RuntimeShared;
+class DriverStack;
+
+// Registers a root coroutine with `rt` and queues it. Returns the JoinHandle's reference.
+TaskHeader* spawn_root(RuntimeShared& rt, std::coroutine_handle<> root);
+// Runs the scheduler on this thread until `main` completes.
+void block_on_root(Runtime& runtime, TaskHeader& main);
+RuntimeShared* current_runtime() noexcept;
+[[noreturn]] void no_runtime(const char* what) noexcept;
+}  // namespace detail
+
+// A cheap, copyable, thread-safe reference to a runtime.
+class RuntimeHandle {
+ public:
+  // The runtime running on this thread; aborts with a clear message outside one.
+  static RuntimeHandle current();
+  static std::optional<RuntimeHandle> try_current();
+
+  // Spawns `task` on the runtime; it starts when the runtime's thread next runs tasks.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) const {
+    return JoinHandle<T>(detail::spawn_root(*shared_, task.release()));
+  }
+
+  // The I/O driver's handle, or null when the runtime was built without I/O.
+  const std::shared_ptr<io::Handle>& io_handle() const noexcept;
+
+  detail::RuntimeShared& shared() const noexcept { return *shared_; }
+
+ private:
+  friend class Runtime;
+  friend class Builder;
+  explicit RuntimeHandle(std::shared_ptr<detail::RuntimeShared> shared) noexcept : shared_(std::move(shared)) {}
+  std::shared_ptr<detail::RuntimeShared> shared_;
+};
+
+class Builder {
+ public:
+  static Builder new_current_thread() { return Builder(); }
+
+  // Enables the I/O driver (needed by AsyncFd and the socket types).
+  Builder& enable_io() {
+    enable_io_ = true;
+    return *this;
+  }
+  // Enables every driver.
+  Builder& enable_all() { return enable_io(); }
+  // Tasks run between two non-blocking polls of the driver (fairness between I/O and busy
+  // tasks). Default 61.
+  Builder& event_interval(std::uint32_t n) {
+    event_interval_ = n == 0 ? 1 : n;
+    return *this;
+  }
+  // Tasks run between two looks at the queue of tasks woken from other threads. Default 31.
+  Builder& global_queue_interval(std::uint32_t n) {
+    global_queue_interval_ = n == 0 ? 1 : n;
+    return *this;
+  }
+  // Most I/O events dispatched per driver turn. Default 1024.
+  Builder& max_io_events_per_tick(std::size_t n) {
+    max_io_events_ = n == 0 ? 1 : n;
+    return *this;
+  }
+
+  Result<Runtime> build();
+
+ private:
+  friend class detail::RuntimeShared;
+  friend class Runtime;
+  bool enable_io_ = false;
+  std::uint32_t event_interval_ = 61;
+  std::uint32_t global_queue_interval_ = 31;
+  std::size_t max_io_events_ = io::Driver::kDefaultEvents;
+};
+
+class Runtime {
+ public:
+  Runtime(Runtime&&) noexcept;
+  Runtime& operator=(Runtime&&) = delete;
+  Runtime(const Runtime&) = delete;
+  ~Runtime();
+
+  // Runs `task` to completion on this thread, running every other task of the runtime
+  // meanwhile, and returns its value (rethrowing its exception). Not reentrant.
+  template <class T>
+  T block_on(Task<T> task) {
+    JoinHandle<T> main(detail::spawn_root(*handle_.shared_, task.release()));
+    detail::block_on_root(*this, *main.header());
+    auto r = main.take();  // rethrows the task's exception
+    // Only an abort() of the main task through a copy of its header gets here without a value.
+    if (!r) throw std::system_error(r.error(), "eddy::Runtime::block_on");
+    if constexpr (!std::is_void_v<T>) return std::move(*r);
+  }
+
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) {
+    return handle_.spawn(std::move(task));
+  }
+
+  const RuntimeHandle& handle() const noexcept { return handle_; }
+
+  // Shuts down now (see the file comment). Also run by the destructor.
+  void shutdown();
+
+  detail::DriverStack& driver() noexcept { return *driver_; }
+
+ private:
+  friend class Builder;
+  Runtime(RuntimeHandle handle, std::unique_ptr<detail::DriverStack> driver) noexcept;
+
+  RuntimeHandle handle_;
+  std::unique_ptr<detail::DriverStack> driver_;
+};
+
+// Spawns `task` on the current runtime (aborts with a clear message outside one).
+template <class T>
+JoinHandle<T> spawn(Task<T> task) {
+  detail::RuntimeShared* rt = detail::current_runtime();
+  if (rt == nullptr) detail::no_runtime("eddy::spawn");
+  return JoinHandle<T>(detail::spawn_root(*rt, task.release()));
+}
+
+namespace detail {
+struct YieldNow {
+  bool await_ready() noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) noexcept;
+  void await_resume() noexcept {}
+};
+}  // namespace detail
+
+// co_await yield_now(): lets every other ready task run, and the driver be polled, before this
+// task continues.
+inline detail::YieldNow yield_now() noexcept { return {}; }
+
+}  // namespace eddy

@@ -1,0 +1,56 @@
+#include "eddy/coop.hpp"
+
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/task_header.hpp"
+#include "runtime/runtime_shared.hpp"
+
+namespace eddy::coop {
+
+using eddy::detail::context;
+using eddy::detail::kUnconstrained;
+
+bool has_budget_remaining() noexcept {
+  const auto b = context().budget;
+  return b == kUnconstrained || b > 0;
+}
+
+bool poll_proceed(const Waker& waker) noexcept {
+  auto& ctx = context();
+  if (ctx.budget == kUnconstrained) return true;
+  if (ctx.budget == 0) {
+    if (ctx.runtime != nullptr) ctx.runtime->defer(waker);
+    else waker.wake_by_ref();
+    return false;
+  }
+  --ctx.budget;
+  return true;
+}
+
+void restore_one() noexcept {
+  auto& ctx = context();
+  if (ctx.budget != kUnconstrained) ++ctx.budget;
+}
+
+namespace detail {
+
+bool ConsumeBudget::await_ready() noexcept {
+  auto& ctx = context();
+  if (ctx.budget == kUnconstrained) return true;
+  if (ctx.budget > 0) {
+    --ctx.budget;
+    return true;
+  }
+  return false;
+}
+
+bool ConsumeBudget::await_suspend(std::coroutine_handle<> h) noexcept {
+  auto& task = eddy::detail::current_task_or_die("eddy::coop::consume_budget()");
+  task.set_resume_point(h);
+  auto& ctx = context();
+  if (ctx.runtime != nullptr) ctx.runtime->defer(task.waker());
+  else task.wake_by_ref();
+  return true;
+}
+
+}  // namespace detail
+}  // namespace eddy::coop

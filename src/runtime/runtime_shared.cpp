@@ -1,0 +1,171 @@
+#include "runtime/runtime_shared.hpp"
+
+#include "eddy/coop.hpp"
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/fatal.hpp"
+
+namespace eddy::detail {
+
+RuntimeShared::~RuntimeShared() {
+  // Late wakes from other threads after shutdown find complete tasks and queue nothing, but a
+  // wake racing with shutdown may have queued one: drop its reference.
+  while (TaskHeader* t = inject_.pop()) t->unref();
+  while (TaskHeader* t = local_.pop()) t->unref();
+}
+
+TaskHeader* RuntimeShared::spawn(std::coroutine_handle<> root) {
+  auto* task = new TaskHeader(root, std::static_pointer_cast<Scheduler>(shared_from_this()));
+  bool accepted = false;
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    if (!shutdown_.load(std::memory_order_relaxed)) {
+      task->ref();  // the owned list's
+      owned_.push_back(*task);
+      accepted = true;
+    }
+  }
+  if (!accepted) {
+    // Spawned on a runtime that has shut down: the task never runs; its JoinHandle reports
+    // Error::cancelled.
+    task->destroy_frame();
+    task->set_complete(true);
+    return task;
+  }
+  task->wake_by_ref();
+  return task;
+}
+
+void RuntimeShared::schedule(TaskHeader* task) noexcept {
+  if (context().runtime == this) {
+    local_.push(task);
+    return;
+  }
+  {
+    sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+    inject_.push(task);
+    has_injected_.store(true, std::memory_order_seq_cst);
+  }
+  // Pairs with park(): either the runtime thread sees has_injected_ before it blocks, or we see
+  // parked_ and wake it.
+  if (parked_.load(std::memory_order_seq_cst)) unparker_.unpark();
+}
+
+void RuntimeShared::defer(const Waker& waker) { deferred_.push_back(waker); }
+
+bool RuntimeShared::take_injected() noexcept {
+  if (!has_injected_.load(std::memory_order_acquire)) return false;
+  sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+  const bool any = !inject_.empty();
+  local_.append(inject_);
+  has_injected_.store(false, std::memory_order_relaxed);
+  return any;
+}
+
+TaskHeader* RuntimeShared::next_task() noexcept {
+  // Every global_queue_interval tasks, look at the other threads' queue first, so that tasks
+  // woken locally cannot starve it.
+  if (tick_ % config_.global_queue_interval == 0) take_injected();
+  if (TaskHeader* t = local_.pop()) return t;
+  if (take_injected()) return local_.pop();
+  return nullptr;
+}
+
+void RuntimeShared::run_task(TaskHeader* task) noexcept {
+  const std::uint32_t prev = task->transition_to_running();
+  if ((prev & TaskHeader::kCancelled) != 0) {
+    complete(task, true);
+    task->unref();
+    return;
+  }
+  Context& ctx = context();
+  ctx.task = task;
+  ctx.budget = coop::kInitialBudget;
+  task->run();
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
+
+  if (task->root_done()) {
+    complete(task, false);
+    task->unref();
+  } else if (task->transition_to_idle()) {
+    local_.push(task);  // woken or aborted while running: keeps the queue's reference
+  } else {
+    task->unref();
+  }
+}
+
+void RuntimeShared::complete(TaskHeader* task, bool cancelled) noexcept {
+  // Destroy the frame before anyone can observe completion, so a JoinHandle that sees
+  // "cancelled" knows the frame (and what it held) is gone.
+  if (cancelled) task->destroy_frame();
+  task->set_complete(cancelled);
+  bool was_owned;
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    was_owned = owned_.remove(*task);
+  }
+  task->wake_join();
+  if (was_owned) task->unref();
+}
+
+void RuntimeShared::park(DriverStack& driver, bool block) {
+  if (block) {
+    parked_.store(true, std::memory_order_seq_cst);
+    if (!has_injected_.load(std::memory_order_seq_cst)) driver.park();
+    parked_.store(false, std::memory_order_relaxed);
+  } else {
+    driver.park_timeout(std::chrono::nanoseconds(0));
+  }
+  // Tasks that yielded run only now, after the driver has been polled.
+  if (!deferred_.empty()) {
+    deferred_swap_.swap(deferred_);
+    for (Waker& w : deferred_swap_) w.wake();
+    deferred_swap_.clear();
+  }
+}
+
+void RuntimeShared::run_until(DriverStack& driver, TaskHeader& main) {
+  Context& ctx = context();
+  if (ctx.runtime != nullptr) {
+    fatal("block_on called from inside a runtime (it would block the runtime's own thread)");
+  }
+  ctx.runtime = this;
+  while (!main.is_complete()) {
+    if (TaskHeader* t = next_task()) {
+      run_task(t);
+      if (++tick_ % config_.event_interval == 0) park(driver, false);
+      continue;
+    }
+    // Nothing to run: block in the driver, unless yielded tasks are waiting for a driver poll.
+    park(driver, deferred_.empty());
+  }
+  ctx.runtime = nullptr;
+}
+
+void RuntimeShared::shutdown(DriverStack& driver) {
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    shutdown_.store(true, std::memory_order_release);
+  }
+  // Destroy every task's frame. A frame's destructors may spawn (refused now), wake or drop
+  // other tasks, so no lock is held while it runs.
+  for (;;) {
+    TaskHeader* t;
+    {
+      sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+      t = owned_.pop_front();
+    }
+    if (t == nullptr) break;
+    t->destroy_frame();
+    t->set_complete(true);
+    t->wake_join();
+    t->unref();  // the owned list's
+  }
+  while (TaskHeader* t = local_.pop()) t->unref();
+  take_injected();
+  while (TaskHeader* t = local_.pop()) t->unref();
+  deferred_.clear();
+  driver.shutdown();
+}
+
+}  // namespace eddy::detail

@@ -1,0 +1,97 @@
+#include "eddy/detail/task_header.hpp"
+
+#include "eddy/join_handle.hpp"
+
+namespace eddy::detail {
+namespace {
+
+void* waker_clone(void* data) noexcept {
+  static_cast<TaskHeader*>(data)->ref();
+  return data;
+}
+void waker_wake(void* data) noexcept {
+  auto* t = static_cast<TaskHeader*>(data);
+  t->wake_by_ref();
+  t->unref();
+}
+void waker_wake_by_ref(void* data) noexcept { static_cast<TaskHeader*>(data)->wake_by_ref(); }
+void waker_drop(void* data) noexcept { static_cast<TaskHeader*>(data)->unref(); }
+
+}  // namespace
+
+const WakerVTable TaskHeader::kWakerVTable = {&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
+
+void TaskHeader::wake_by_ref() noexcept {
+  std::uint32_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((s & kComplete) != 0) return;
+    if ((s & kRunning) != 0) {
+      if ((s & kNotified) != 0) return;
+      if (state_.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel)) return;
+      continue;
+    }
+    if ((s & kScheduled) != 0) return;
+    if (state_.compare_exchange_weak(s, s | kScheduled, std::memory_order_acq_rel)) {
+      ref();  // the run queue's
+      scheduler_->schedule(this);
+      return;
+    }
+  }
+}
+
+void TaskHeader::abort() noexcept {
+  std::uint32_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((s & (kComplete | kCancelled)) != 0) return;
+    // A running or queued task notices the flag when its poll ends or when it is picked.
+    const bool must_schedule = (s & (kRunning | kScheduled)) == 0;
+    const std::uint32_t next = s | kCancelled | (must_schedule ? kScheduled : 0u);
+    if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) {
+      if (must_schedule) {
+        ref();
+        scheduler_->schedule(this);
+      }
+      return;
+    }
+  }
+}
+
+bool TaskHeader::transition_to_idle() noexcept {
+  std::uint32_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((s & (kNotified | kCancelled)) != 0) {
+      const std::uint32_t next = (s & ~(kRunning | kNotified)) | kScheduled;
+      if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) return true;
+    } else {
+      if (state_.compare_exchange_weak(s, s & ~kRunning, std::memory_order_acq_rel)) return false;
+    }
+  }
+}
+
+void TaskHeader::set_join_waker(const Waker& w) noexcept {
+  sync::LockGuard<sync::Mutex> lock(join_mutex_);
+  join_waker_.clone_from(w);
+}
+
+void TaskHeader::wake_join() noexcept {
+  Waker w;
+  {
+    sync::LockGuard<sync::Mutex> lock(join_mutex_);
+    w = std::move(join_waker_);
+  }
+  w.wake();
+}
+
+void TaskHeader::destroy() noexcept {
+  if (root_) root_.destroy();
+  delete this;
+}
+
+Poll<bool> poll_join(TaskHeader& task, const Waker& waker) noexcept {
+  sync::LockGuard<sync::Mutex> lock(task.join_mutex());
+  if (task.is_complete()) return true;
+  task.set_join_waker_locked(waker);
+  return Pending;
+}
+
+}  // namespace eddy::detail
