@@ -18,6 +18,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/sync.hpp"
@@ -92,13 +93,15 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
     state_.fetch_or(kComplete | (cancelled ? kCancelled : 0u), std::memory_order_acq_rel);
   }
 
-  // Resumes the task where it last suspended (re-polling a leaf awaiter first).
+  // Resumes the task where it last suspended (re-polling a leaf awaiter first). The resume
+  // point is consumed, so a wake that arrives while the task is suspended in something that did
+  // not set a new one (a foreign awaitable) resumes nothing instead of a running coroutine.
   void run() noexcept {
     if (leaf_poll_ != nullptr) {
       if (!leaf_poll_(leaf_awaiter_, this)) return;  // spurious wake: still waiting
       leaf_poll_ = nullptr;
     }
-    resume_point_.resume();
+    if (auto h = std::exchange(resume_point_, nullptr)) h.resume();
   }
 
   // Called by a suspending leaf awaiter: resume `h` when woken (after `poll` says ready, if
