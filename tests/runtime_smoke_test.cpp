@@ -51,7 +51,7 @@ TEST(RuntimeSmoke, PipeReadable) {
       if (n < 0) return eddy::last_error();
       return static_cast<int>(c);
     });
-    co_await writer;
+    (void)(co_await writer);
     co_return r ? *r : -2;
   }(p[0], p[1]));
   EXPECT_EQ(got, 'x');

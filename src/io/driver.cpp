@@ -102,7 +102,13 @@ void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   if (h.registrations_.needs_release()) h.registrations_.release();
 
   int timeout = timeout_ms(max_wait);
-  const auto deadline = timeout > 0 ? Clock::now() + *max_wait : Clock::time_point{};
+  // The deadline is only needed to re-arm the wait after EINTR. Saturate it: a caller may pass a
+  // huge wait (nanoseconds::max() for "as long as possible"), and now + that overflows.
+  Clock::time_point deadline{};
+  if (timeout > 0) {
+    const auto now = Clock::now();
+    deadline = *max_wait >= Clock::time_point::max() - now ? Clock::time_point::max() : now + *max_wait;
+  }
   int n;
   for (;;) {
     n = h.selector_.select(events_.data(), static_cast<int>(events_.size()), timeout);
