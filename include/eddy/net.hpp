@@ -1,0 +1,11 @@
+// eddy::net: TCP, UDP and Unix domain sockets on the I/O driver, plus name resolution.
+#pragma once
+
+#include "eddy/net/buffer.hpp"
+#include "eddy/net/error.hpp"
+#include "eddy/net/ip_addr.hpp"
+#include "eddy/net/socket_addr.hpp"
+#include "eddy/net/split.hpp"
+#include "eddy/net/tcp_listener.hpp"
+#include "eddy/net/tcp_stream.hpp"
+#include "eddy/net/unix_socket_addr.hpp"

@@ -1,0 +1,163 @@
+// PollEvented: a non-blocking socket registered with the I/O driver; the common core of every
+// eddy::net type (tokio's PollEvented). It owns the fd: destruction deregisters, then closes.
+//
+// The read path (poll_read), after tokio:
+//   1. Poll the read-direction readiness. When the socket is already known ready this is one
+//      atomic load (no lock); it also takes one unit of the task's coop budget.
+//   2. recv().
+//   3. Would-block: clear readiness with the tick of the event it ran under (a newer edge that
+//      arrived meanwhile has a newer tick and survives), give the budget back, and wait.
+//   4. A short read (0 < n < len) clears readiness at once: with edge-triggered epoll it means
+//      the socket buffer was drained, so the next read waits for the next edge instead of
+//      spending a recv() that would only say EAGAIN. The write path does the same for a short
+//      send() (the socket buffer is full).
+// Datagram sockets use poll_io(), without the short-read trick (a short datagram says nothing
+// about what else is queued).
+//
+// Wakers: the poll-style API keeps one waker per direction, so at most one task reads and one
+// task writes at a time (split() halves obey this); readiness() takes any number of waiters.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "eddy/coop.hpp"
+#include "eddy/error.hpp"
+#include "eddy/interest.hpp"
+#include "eddy/io/registration.hpp"
+#include "eddy/net/buffer.hpp"
+#include "eddy/poll.hpp"
+#include "eddy/ready.hpp"
+#include "eddy/result.hpp"
+#include "eddy/waker.hpp"
+
+namespace eddy::net::detail {
+
+// recv()/send() retried on EINTR; send uses MSG_NOSIGNAL so a closed peer gives EPIPE, never
+// SIGPIPE.
+inline Result<std::size_t> sys_recv(int fd, MutableBuffer buf, int flags) noexcept {
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), flags);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+inline Result<std::size_t> sys_send(int fd, ConstBuffer buf, int flags) noexcept {
+  for (;;) {
+    const ssize_t n = ::send(fd, buf.data(), buf.size(), flags | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+
+class PollEvented {
+ public:
+  // Empty: owns nothing.
+  PollEvented() noexcept = default;
+
+  // Registers `fd` (taking ownership; it is closed if registration fails) with the current
+  // runtime's I/O driver. Errors: Error::no_runtime, Error::io_disabled, Error::shutdown, or
+  // the kernel's.
+  static Result<PollEvented> create(int fd, Interest interest);
+  static Result<PollEvented> create(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle);
+
+  PollEvented(PollEvented&& o) noexcept : fd_(std::exchange(o.fd_, -1)), reg_(std::move(o.reg_)) {
+    o.reg_.reset();
+  }
+  PollEvented& operator=(PollEvented&& o) noexcept {
+    if (this != &o) {
+      close();
+      fd_ = std::exchange(o.fd_, -1);
+      reg_ = std::move(o.reg_);
+      o.reg_.reset();
+    }
+    return *this;
+  }
+  PollEvented(const PollEvented&) = delete;
+  PollEvented& operator=(const PollEvented&) = delete;
+  ~PollEvented() { close(); }
+
+  bool valid() const noexcept { return fd_ >= 0; }
+  int fd() const noexcept { return fd_; }
+  io::Registration& registration() noexcept { return *reg_; }
+  const std::shared_ptr<io::Handle>& handle() const noexcept { return reg_->handle(); }
+
+  // Deregisters and closes now (idempotent).
+  void close() noexcept;
+
+  // Stream read/write with the short-read/short-write trick (see the file comment).
+  Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
+    for (;;) {
+      auto ev = reg_->poll_read_ready(waker);
+      if (!ev) return Pending;
+      if (!*ev) return Result<std::size_t>(ev->error());
+      auto r = sys_recv(fd_, buf, 0);
+      if (r) {
+        if (*r != 0 && *r < buf.size()) reg_->clear_readiness(**ev);
+        return r;
+      }
+      if (!io::is_would_block(r.error())) return r;
+      coop::restore_one();
+      reg_->clear_readiness(**ev);
+    }
+  }
+  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
+    for (;;) {
+      auto ev = reg_->poll_write_ready(waker);
+      if (!ev) return Pending;
+      if (!*ev) return Result<std::size_t>(ev->error());
+      auto r = sys_send(fd_, buf, 0);
+      if (r) {
+        if (*r != 0 && *r < buf.size()) reg_->clear_readiness(**ev);
+        return r;
+      }
+      if (!io::is_would_block(r.error())) return r;
+      coop::restore_one();
+      reg_->clear_readiness(**ev);
+    }
+  }
+
+  // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
+  // clearing readiness each time. One unit of budget per call of `f` that does not block.
+  template <class F>
+  auto poll_io(const Waker& waker, io::Direction direction, F&& f) -> Poll<std::invoke_result_t<F&>> {
+    using R = std::invoke_result_t<F&>;
+    for (;;) {
+      auto ev = reg_->poll_ready(waker, direction);
+      if (!ev) return Pending;
+      if (!*ev) return R(ev->error());
+      R r = f();
+      if (r || !io::is_would_block(r.error())) return r;
+      coop::restore_one();
+      reg_->clear_readiness(**ev);
+    }
+  }
+
+  // Poll-style readiness of one direction (consumes budget when ready).
+  Poll<Result<Ready>> poll_ready(const Waker& waker, io::Direction direction) noexcept {
+    auto ev = reg_->poll_ready(waker, direction);
+    if (!ev) return Pending;
+    if (!*ev) return Result<Ready>(ev->error());
+    return Result<Ready>((*ev)->ready);
+  }
+
+  // Runs `f` only when ready for `interest`; a would-block result clears that readiness.
+  template <class F>
+  auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
+    return reg_->try_io(interest, std::forward<F>(f));
+  }
+
+ private:
+  PollEvented(int fd, io::Registration reg) noexcept : fd_(fd), reg_(std::move(reg)) {}
+
+  int fd_ = -1;
+  std::optional<io::Registration> reg_;
+};
+
+}  // namespace eddy::net::detail

@@ -1,0 +1,41 @@
+// Small socket syscall helpers shared by the eddy::net sources (not installed).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <optional>
+
+#include "eddy/net/socket_addr.hpp"
+#include "eddy/net/unix_socket_addr.hpp"
+#include "eddy/result.hpp"
+
+namespace eddy::net::sys {
+
+// socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol).
+Result<int> socket(int family, int type, int protocol = 0) noexcept;
+
+Result<SocketAddr> local_addr(int fd) noexcept;
+Result<SocketAddr> peer_addr(int fd) noexcept;
+Result<UnixSocketAddr> local_unix_addr(int fd) noexcept;
+Result<UnixSocketAddr> peer_unix_addr(int fd) noexcept;
+
+Result<void> set_int_option(int fd, int level, int name, int value) noexcept;
+Result<int> int_option(int fd, int level, int name) noexcept;
+
+Result<void> set_linger(int fd, std::optional<std::chrono::seconds> linger) noexcept;
+
+// SO_ERROR, as an error (empty when there is none).
+std::error_code take_error(int fd) noexcept;
+
+// shutdown(2); ENOTCONN (the connection is already gone, e.g. reset) counts as success: the
+// requested side is closed either way.
+Result<void> shutdown(int fd, int how) noexcept;
+
+Result<void> bind(int fd, const SocketAddr& addr) noexcept;
+Result<void> bind(int fd, const UnixSocketAddr& addr) noexcept;
+
+// Makes an adopted fd non-blocking and close-on-exec.
+Result<void> set_nonblocking_cloexec(int fd) noexcept;
+
+}  // namespace eddy::net::sys
