@@ -129,7 +129,9 @@ namespace {
 // see readiness at once or be woken; a poll that returns pending and is never woken is a lost
 // wake-up. `use_future` picks the Readiness future (list waiter) or poll_readiness (slot).
 void race_set_against_poll(bool use_future) {
-  Budget budget(3000, 2000ms);
+  // Many rounds: the window (between the poller's first load and its taking the lock) is a few
+  // instructions wide, so only a large number of start offsets lands a wake inside it.
+  Budget budget(20000, 2000ms);
   std::barrier sync(2);
   RefPtr<ScheduledIo> io;
   std::atomic<bool> done{false};
