@@ -1,5 +1,7 @@
 #include "net/sys.hpp"
 
+#include "eddy/net/shutdown.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -88,3 +90,7 @@ Result<void> set_nonblocking_cloexec(int fd) noexcept {
 }
 
 }  // namespace eddy::net::sys
+
+static_assert(eddy::net::to_shut_how(eddy::net::Shutdown::Read) == SHUT_RD);
+static_assert(eddy::net::to_shut_how(eddy::net::Shutdown::Write) == SHUT_WR);
+static_assert(eddy::net::to_shut_how(eddy::net::Shutdown::Both) == SHUT_RDWR);

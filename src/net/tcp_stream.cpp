@@ -11,31 +11,12 @@ namespace eddy::net {
 namespace detail {
 
 Poll<Result<TcpStream>> TcpConnectAwaiter::poll(const Waker& waker) {
-  using R = Result<TcpStream>;
-  if (!started_) {
-    started_ = true;
-    auto fd = sys::socket(addr_.family(), SOCK_STREAM);
-    if (!fd) return R(fd.error());
-    sockaddr_storage ss;
-    const socklen_t len = addr_.to_sockaddr(ss);
-    const int rc = ::connect(*fd, reinterpret_cast<const sockaddr*>(&ss), len);
-    // EINTR: the connection keeps going asynchronously, just as with EINPROGRESS.
-    const int err = rc == 0 ? 0 : errno;
-    if (err != 0 && err != EINPROGRESS && err != EINTR) {
-      ::close(*fd);
-      return R(std::error_code(err, std::system_category()));
-    }
-    auto io = PollEvented::create(*fd, Interest::READABLE | Interest::WRITABLE);
-    if (!io) return R(io.error());
-    if (err == 0) return R(TcpStream(std::move(*io)));
-    io_ = std::move(*io);
-  }
-  // Writability (or an error/hang-up, which also reads as writable) ends the connect.
-  auto ev = io_.poll_ready(waker, io::Direction::Write);
-  if (!ev) return Pending;
-  if (!*ev) return R(ev->error());
-  if (auto e = sys::take_error(io_.fd())) return R(e);
-  return R(TcpStream(std::move(io_)));
+  sockaddr_storage ss;
+  const socklen_t len = addr_.to_sockaddr(ss);
+  auto r = core_.poll(waker, addr_.family(), reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!r) return Pending;
+  if (!*r) return Result<TcpStream>(r->error());
+  return Result<TcpStream>(TcpStream(std::move(**r)));
 }
 
 }  // namespace detail
@@ -56,8 +37,7 @@ Result<std::size_t> TcpStream::try_write(ConstBuffer buf) {
 }
 
 Result<void> TcpStream::shutdown(Shutdown how) {
-  const int h = how == Shutdown::Read ? SHUT_RD : how == Shutdown::Write ? SHUT_WR : SHUT_RDWR;
-  return sys::shutdown(io_.fd(), h);
+  return sys::shutdown(io_.fd(), to_shut_how(how));
 }
 
 Result<SocketAddr> TcpStream::local_addr() const { return sys::local_addr(io_.fd()); }

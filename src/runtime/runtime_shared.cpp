@@ -166,6 +166,8 @@ void RuntimeShared::shutdown(DriverStack& driver) {
   while (TaskHeader* t = local_.pop()) t->unref();
   deferred_.clear();
   driver.shutdown();
+  // Last: waits for running blocking functions, cancels queued ones, joins the threads.
+  blocking_pool_.shutdown();
 }
 
 }  // namespace eddy::detail

@@ -15,6 +15,7 @@
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/sync.hpp"
 #include "eddy/detail/task_header.hpp"
+#include "runtime/blocking_pool.hpp"
 #include "runtime/driver_stack.hpp"
 
 namespace eddy::detail {
@@ -75,6 +76,8 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
   void shutdown(DriverStack& driver);
 
   const Unparker& unparker() const noexcept { return unparker_; }
+  // The threads behind spawn_blocking; shut down (joined) at the end of shutdown().
+  BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
 
  private:
@@ -103,6 +106,8 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
   sync::Mutex owned_mutex_;
   IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
   sync::Atomic<bool> shutdown_{false};
+
+  BlockingPool blocking_pool_;
 };
 
 }  // namespace eddy::detail

@@ -33,8 +33,10 @@
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/interest.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/detail/connect_core.hpp"
 #include "eddy/net/detail/io_awaiters.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/shutdown.hpp"
 #include "eddy/net/socket_addr.hpp"
 #include "eddy/net/split.hpp"
 #include "eddy/owned_fd.hpp"
@@ -48,9 +50,6 @@ class TcpStream;
 namespace detail {
 class TcpConnectAwaiter;
 }
-
-// Which side(s) of a connection shutdown() closes.
-enum class Shutdown { Read, Write, Both };
 
 class TcpStream {
  public:
@@ -150,8 +149,7 @@ class TcpConnectAwaiter : public eddy::detail::PollAwaiter<TcpConnectAwaiter, Re
 
  private:
   SocketAddr addr_;
-  bool started_ = false;
-  PollEvented io_;
+  ConnectCore core_;
 };
 
 }  // namespace detail

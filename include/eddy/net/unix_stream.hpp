@@ -1,0 +1,119 @@
+// UnixStream: a connected Unix domain stream socket on the current runtime's I/O driver.
+// Same operations, read path, budget, SIGPIPE and half-close behaviour as TcpStream (see
+// tcp_stream.hpp); addresses are UnixSocketAddr.
+//
+// Cancellation (destroying the awaiting coroutine while suspended):
+// - read/read_exact: nothing consumed by the pending poll (read_exact keeps what it already
+//   read in the buffer, the count is lost).
+// - write/write_all: nothing sent by the pending poll.
+// - connect: the socket is closed; the attempt is abandoned.
+// - readable/writable/ready: only the wait stops.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include "eddy/detail/poll_awaiter.hpp"
+#include "eddy/interest.hpp"
+#include "eddy/net/buffer.hpp"
+#include "eddy/net/detail/connect_core.hpp"
+#include "eddy/net/detail/io_awaiters.hpp"
+#include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/split.hpp"
+#include "eddy/net/shutdown.hpp"
+#include "eddy/net/unix_socket_addr.hpp"
+#include "eddy/owned_fd.hpp"
+#include "eddy/poll.hpp"
+#include "eddy/ready.hpp"
+#include "eddy/result.hpp"
+
+namespace eddy::net {
+
+class UnixStream;
+namespace detail {
+class UnixConnectAwaiter;
+}
+
+class UnixStream {
+ public:
+  // co_await: Result<UnixStream>. Waits until the socket is writable and reports SO_ERROR, so
+  // a listener that goes away before accepting gives ECONNREFUSED or ECONNRESET; a missing
+  // path gives ENOENT. Cancellation closes the socket.
+  static detail::UnixConnectAwaiter connect(const UnixSocketAddr& addr) noexcept;
+  // A path (an invalid one gives invalid_argument when awaited).
+  static detail::UnixConnectAwaiter connect(std::string_view path) noexcept;
+
+  // A connected pair (socketpair), both registered with the current runtime.
+  static Result<std::pair<UnixStream, UnixStream>> pair();
+  // Adopts a connected socket (made non-blocking here). On failure the fd is closed.
+  static Result<UnixStream> from_fd(OwnedFd fd);
+  explicit UnixStream(detail::PollEvented io) noexcept : io_(std::move(io)) {}
+
+  UnixStream(UnixStream&&) noexcept = default;
+  UnixStream& operator=(UnixStream&&) noexcept = default;
+  ~UnixStream() = default;
+
+  detail::ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
+  detail::ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
+  Result<std::size_t> try_read(MutableBuffer buf);
+  Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
+    return io_.poll_read(waker, buf);
+  }
+
+  detail::WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
+  detail::WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
+  Result<std::size_t> try_write(ConstBuffer buf);
+  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
+    return io_.poll_write(waker, buf);
+  }
+  // See TcpStream::shutdown.
+  Result<void> shutdown(Shutdown how = Shutdown::Write);
+
+  detail::ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
+  detail::ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
+  detail::ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
+  Poll<Result<Ready>> poll_read_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Read); }
+  Poll<Result<Ready>> poll_write_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Write); }
+
+  std::pair<ReadHalf<UnixStream>, WriteHalf<UnixStream>> split() noexcept {
+    return {ReadHalf<UnixStream>(*this), WriteHalf<UnixStream>(*this)};
+  }
+  std::pair<OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>> into_split() && {
+    auto shared = std::make_shared<UnixStream>(std::move(*this));
+    return {OwnedReadHalf<UnixStream>(shared), OwnedWriteHalf<UnixStream>(shared)};
+  }
+
+  Result<UnixSocketAddr> local_addr() const;
+  Result<UnixSocketAddr> peer_addr() const;
+  std::error_code take_error() const;
+  int fd() const noexcept { return io_.fd(); }
+  detail::PollEvented& poll_evented() noexcept { return io_; }
+
+ private:
+  detail::PollEvented io_;
+};
+
+namespace detail {
+
+class UnixConnectAwaiter : public eddy::detail::PollAwaiter<UnixConnectAwaiter, Result<UnixStream>> {
+ public:
+  explicit UnixConnectAwaiter(Result<UnixSocketAddr> addr) noexcept : addr_(std::move(addr)) {}
+  Poll<Result<UnixStream>> poll(const Waker& waker);
+
+ private:
+  Result<UnixSocketAddr> addr_;
+  ConnectCore core_;
+};
+
+}  // namespace detail
+
+inline detail::UnixConnectAwaiter UnixStream::connect(const UnixSocketAddr& addr) noexcept {
+  return detail::UnixConnectAwaiter(addr);
+}
+inline detail::UnixConnectAwaiter UnixStream::connect(std::string_view path) noexcept {
+  return detail::UnixConnectAwaiter(UnixSocketAddr::from_path(path));
+}
+
+}  // namespace eddy::net
