@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -160,14 +161,23 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
+      if (r.error_occurred) continue;
+      // With --benchmark_repetitions the median is the figure to compare (the machine is noisy).
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (r.run_type != Run::RT_Iteration && !median) continue;
       for (const char* key : {"ns_per_event", "ns_per_pair"}) {
         auto it = r.counters.find(key);
-        if (it != r.counters.end()) per_unit_ns[r.benchmark_name()] = it->second.value * 1e9;
+        if (it == r.counters.end()) continue;
+        const std::string name = r.run_name.str();
+        if (median || medians_.count(name) == 0) per_unit_ns[name] = it->second.value * 1e9;
+        if (median) medians_.insert(name);
       }
     }
   }
   std::map<std::string, double> per_unit_ns;
+
+ private:
+  std::set<std::string> medians_;
 };
 
 }  // namespace
