@@ -42,8 +42,16 @@ void RuntimeShared::schedule(TaskHeader* task) noexcept {
   }
   {
     sync::LockGuard<sync::Mutex> lock(inject_mutex_);
-    inject_.push(task);
-    has_injected_.store(true, std::memory_order_seq_cst);
+    if (!inject_closed_) {
+      inject_.push(task);
+      has_injected_.store(true, std::memory_order_seq_cst);
+      task = nullptr;
+    }
+  }
+  if (task != nullptr) {
+    // Shut down: the task is complete (or about to be); drop the queue's reference.
+    task->unref();
+    return;
   }
   // Pairs with park(): either the runtime thread sees has_injected_ before it blocks, or we see
   // parked_ and wake it.
@@ -162,7 +170,13 @@ void RuntimeShared::shutdown(DriverStack& driver) {
     t->unref();  // the owned list's
   }
   while (TaskHeader* t = local_.pop()) t->unref();
-  take_injected();
+  {
+    // A wake may have marked a task SCHEDULED before the loop above completed it, and queue it
+    // only now: close the queue so that such late wakes drop their reference themselves.
+    sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+    inject_closed_ = true;
+    local_.append(inject_);
+  }
   while (TaskHeader* t = local_.pop()) t->unref();
   deferred_.clear();
   driver.shutdown();

@@ -98,6 +98,10 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
 
   sync::Mutex inject_mutex_;
   TaskQueue inject_;                        // guarded by inject_mutex_
+  // Set (under inject_mutex_) once shutdown has drained inject_ for the last time: a wake that
+  // arrives later drops its reference instead of queueing (nothing would ever drain it, and the
+  // queued task would keep this object alive through its scheduler pointer: a leak).
+  bool inject_closed_ = false;              // guarded by inject_mutex_
   sync::Atomic<bool> has_injected_{false};  // hint, read without the lock
   // True while the runtime thread is (about to be) blocked in the driver: wakes from other
   // threads unpark it only then.

@@ -88,9 +88,18 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   // After a poll that did not finish the task: true if it must be queued again (it was woken or
   // aborted while running); then it is marked SCHEDULED and the caller keeps its reference.
   bool transition_to_idle() noexcept;
-  // Marks the task complete (finished or cancelled).
+  // Marks the task complete (finished or cancelled). A task that finished clears CANCELLED: an
+  // abort() that arrived during its last poll came too late, and the result is kept (as in
+  // tokio), so that "cancelled" always means the frame is gone.
   void set_complete(bool cancelled) noexcept {
-    state_.fetch_or(kComplete | (cancelled ? kCancelled : 0u), std::memory_order_acq_rel);
+    if (cancelled) {
+      state_.fetch_or(kComplete | kCancelled, std::memory_order_acq_rel);
+      return;
+    }
+    std::uint32_t s = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(s, (s | kComplete) & ~kCancelled, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+    }
   }
 
   // Resumes the task where it last suspended (re-polling a leaf awaiter first). The resume
