@@ -39,6 +39,15 @@ Result<std::vector<SocketAddr>> resolve(const std::string& host, std::uint16_t p
   return out;
 }
 
+// The job handed to spawn_blocking. A named type rather than a lambda with an init-capture:
+// g++ 12 miscompiles such a lambda built inside a coroutine (the captured std::string is
+// copied bitwise, leaving it pointing at the frame's buffer).
+struct ResolveJob {
+  std::string host;
+  std::uint16_t port;
+  Result<std::vector<SocketAddr>> operator()() const { return resolve(host, port); }
+};
+
 bool parse_port(std::string_view s, std::uint16_t& port) {
   if (s.empty() || s.size() > 5) return false;
   unsigned v = 0;
@@ -57,7 +66,8 @@ Task<Result<std::vector<SocketAddr>>> lookup_host(std::string host, std::uint16_
   if (host.empty() || host.find('\0') != std::string::npos) co_return invalid();
   // A literal needs no resolver (and no thread).
   if (auto ip = IpAddr::parse(host)) co_return std::vector<SocketAddr>{SocketAddr(*ip, port)};
-  auto r = co_await spawn_blocking([h = std::move(host), port] { return resolve(h, port); });
+  ResolveJob job{std::move(host), port};
+  auto r = co_await spawn_blocking(std::move(job));
   if (!r) co_return r.error();
   co_return std::move(*r);
 }
