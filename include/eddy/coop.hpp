@@ -9,6 +9,7 @@
 
 #include <coroutine>
 
+#include "eddy/detail/context.hpp"
 #include "eddy/waker.hpp"
 
 namespace eddy::coop {
@@ -16,14 +17,34 @@ namespace eddy::coop {
 inline constexpr unsigned kInitialBudget = 128;
 
 // True when the current task has budget left (always true outside a task, or unconstrained).
-bool has_budget_remaining() noexcept;
+inline bool has_budget_remaining() noexcept {
+  const auto b = eddy::detail::context().budget;
+  return b == eddy::detail::kUnconstrained || b > 0;
+}
+
+namespace detail {
+// Defers `waker` to after the next driver poll (the budget ran out).
+void budget_exhausted(const Waker& waker) noexcept;
+}  // namespace detail
 
 // Takes one unit of budget. Returns false when none is left; then `waker` has been deferred
 // (it is woken after the scheduler next polls the driver) and the caller must return pending.
-bool poll_proceed(const Waker& waker) noexcept;
+inline bool poll_proceed(const Waker& waker) noexcept {
+  auto& budget = eddy::detail::context().budget;
+  if (budget == eddy::detail::kUnconstrained) return true;
+  if (budget == 0) {
+    detail::budget_exhausted(waker);
+    return false;
+  }
+  --budget;
+  return true;
+}
 
 // Gives back one unit (an operation that took budget but made no progress).
-void restore_one() noexcept;
+inline void restore_one() noexcept {
+  auto& budget = eddy::detail::context().budget;
+  if (budget != eddy::detail::kUnconstrained) ++budget;
+}
 
 namespace detail {
 // The awaiter behind consume_budget().

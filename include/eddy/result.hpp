@@ -4,31 +4,64 @@
 
 #include <cassert>
 #include <cerrno>
-#include <system_error>
 #include <type_traits>
 #include <utility>
-#include <variant>
+#include <new>
+#include <system_error>
 
 namespace eddy {
 
 template <class T>
 class [[nodiscard]] Result {
+  static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
+
  public:
   using value_type = T;
 
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(std::error_code ec) : v_(std::in_place_index<1>, ec) {     // NOLINT: implicit by design
+  Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
+      : has_(true) {
+    ::new (static_cast<void*>(&value_)) T(std::move(value));
+  }
+  Result(std::error_code ec) noexcept : ec_(ec), has_(false) {  // NOLINT: implicit by design
     assert(ec && "a Result holding an error needs a non-zero error_code");
   }
   template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
-  Result(E e) : Result(std::error_code(e)) {}  // NOLINT: implicit by design
+  Result(E e) noexcept : Result(std::error_code(e)) {}  // NOLINT: implicit by design
 
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
+  Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : ec_(o.ec_), has_(o.has_) {
+    if (has_) ::new (static_cast<void*>(&value_)) T(o.value_);
+  }
+  Result(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ec_(o.ec_), has_(o.has_) {
+    if (has_) ::new (static_cast<void*>(&value_)) T(std::move(o.value_));
+  }
+  Result& operator=(const Result& o) {
+    if (this != &o) {
+      destroy();
+      ec_ = o.ec_;
+      if (o.has_) ::new (static_cast<void*>(&value_)) T(o.value_);
+      has_ = o.has_;
+    }
+    return *this;
+  }
+  Result& operator=(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      destroy();
+      ec_ = o.ec_;
+      if (o.has_) ::new (static_cast<void*>(&value_)) T(std::move(o.value_));
+      has_ = o.has_;
+    }
+    return *this;
+  }
+  ~Result() { destroy(); }
 
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  bool has_value() const noexcept { return has_; }
+  explicit operator bool() const noexcept { return has_; }
+
+  // Accessing the value of an error Result is a programmer's bug: it throws
+  // std::system_error carrying the error (never undefined behaviour).
+  T& value() & { check(); return value_; }
+  const T& value() const& { check(); return value_; }
+  T&& value() && { check(); return std::move(value_); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -36,12 +69,24 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   // The error, or an empty error_code when a value is held.
-  std::error_code error() const noexcept {
-    return has_value() ? std::error_code{} : std::get<1>(v_);
-  }
+  std::error_code error() const noexcept { return ec_; }
 
  private:
-  std::variant<T, std::error_code> v_;
+  void check() const {
+    if (!has_) throw std::system_error(ec_, "eddy::Result::value() on an error");
+  }
+  void destroy() noexcept {
+    if (has_) {
+      value_.~T();
+      has_ = false;
+    }
+  }
+
+  union {
+    T value_;
+  };
+  std::error_code ec_;
+  bool has_;
 };
 
 // Result<void>: success, or an error_code.

@@ -5,7 +5,7 @@
 namespace eddy::io {
 
 using eddy::detail::sync::LockGuard;
-using eddy::detail::sync::Mutex;
+using eddy::detail::sync::SpinLock;
 using eddy::detail::sync::UniqueLock;
 
 ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
@@ -21,7 +21,7 @@ void ScheduledIo::shutdown() noexcept {
 }
 
 void ScheduledIo::wake(Ready ready) noexcept {
-  UniqueLock<Mutex> lock(mutex_);
+  UniqueLock<SpinLock> lock(mutex_);
 
   const bool wake_reader = ready.is_readable() && reader_;
   const bool wake_writer = ready.is_writable() && writer_;
@@ -64,23 +64,17 @@ void ScheduledIo::wake(Ready ready) noexcept {
   wakers.wake_all();
 }
 
-Poll<ReadyEvent> ScheduledIo::poll_readiness(const Waker& waker, Direction direction) noexcept {
+Poll<ReadyEvent> ScheduledIo::poll_readiness_slow(const Waker& waker, Direction direction) noexcept {
   const Ready mask = direction_mask(direction);
-  std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-  Ready ready = ready_of(curr) & mask;
-  bool shutdown = (curr & kShutdownBit) != 0;
-  if (!ready.is_empty() || shutdown) return ReadyEvent{tick_of(curr), ready, shutdown};
-
-  LockGuard<Mutex> lock(mutex_);
+  LockGuard<SpinLock> lock(mutex_);
   Waker& slot = direction == Direction::Read ? reader_ : writer_;
   slot.clone_from(waker);
 
   // Re-check under the lock: the driver writes the word before it takes the lock in wake(), so
   // either it sees our waker or we see its readiness.
-  curr = readiness_.load(std::memory_order_acquire);
-  shutdown = (curr & kShutdownBit) != 0;
-  if (shutdown) return ReadyEvent{tick_of(curr), mask, true};
-  ready = ready_of(curr) & mask;
+  const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+  if ((curr & kShutdownBit) != 0) return ReadyEvent{tick_of(curr), mask, true};
+  const Ready ready = ready_of(curr) & mask;
   if (ready.is_empty()) return Pending;
   return ReadyEvent{tick_of(curr), ready, false};
 }
@@ -94,7 +88,7 @@ ReadyEvent ScheduledIo::ready_event(Interest interest) const noexcept {
 void ScheduledIo::clear_wakers() noexcept {
   Waker reader, writer;
   {
-    LockGuard<Mutex> lock(mutex_);
+    LockGuard<SpinLock> lock(mutex_);
     reader = std::move(reader_);
     writer = std::move(writer_);
   }
@@ -107,7 +101,7 @@ Readiness::~Readiness() {
   if (state_ == State::Waiting) {
     Waker dropped;
     {
-      LockGuard<Mutex> lock(io_->mutex_);
+      LockGuard<SpinLock> lock(io_->mutex_);
       io_->waiters_.remove(waiter_);
       dropped = std::move(waiter_.waker);
     }
@@ -132,7 +126,7 @@ Poll<ReadyEvent> Readiness::poll(const Waker& waker) noexcept {
         state_ = State::Done;
         return done_event();
       }
-      LockGuard<Mutex> lock(io_->mutex_);
+      LockGuard<SpinLock> lock(io_->mutex_);
       curr = io_->readiness_.load(std::memory_order_seq_cst);
       if ((curr & ScheduledIo::kShutdownBit) != 0 ||
           ScheduledIo::ready_of(curr).satisfies(waiter_.interest)) {
@@ -147,7 +141,7 @@ Poll<ReadyEvent> Readiness::poll(const Waker& waker) noexcept {
     }
     case State::Waiting: {
       {
-        LockGuard<Mutex> lock(io_->mutex_);
+        LockGuard<SpinLock> lock(io_->mutex_);
         if (!waiter_.is_ready) {
           waiter_.waker.clone_from(waker);
           return Pending;

@@ -9,29 +9,13 @@ namespace eddy::coop {
 using eddy::detail::context;
 using eddy::detail::kUnconstrained;
 
-bool has_budget_remaining() noexcept {
-  const auto b = context().budget;
-  return b == kUnconstrained || b > 0;
-}
-
-bool poll_proceed(const Waker& waker) noexcept {
-  auto& ctx = context();
-  if (ctx.budget == kUnconstrained) return true;
-  if (ctx.budget == 0) {
-    if (ctx.runtime != nullptr) ctx.runtime->defer(waker);
-    else waker.wake_by_ref();
-    return false;
-  }
-  --ctx.budget;
-  return true;
-}
-
-void restore_one() noexcept {
-  auto& ctx = context();
-  if (ctx.budget != kUnconstrained) ++ctx.budget;
-}
-
 namespace detail {
+
+void budget_exhausted(const Waker& waker) noexcept {
+  auto& ctx = context();
+  if (ctx.runtime != nullptr) ctx.runtime->defer(waker);
+  else waker.wake_by_ref();
+}
 
 bool ConsumeBudget::await_ready() noexcept {
   auto& ctx = context();

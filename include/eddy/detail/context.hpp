@@ -20,11 +20,21 @@ struct Context {
 
 inline constexpr std::uint32_t kUnconstrained = UINT32_MAX;
 
-// The calling thread's context (never null).
-Context& context() noexcept;
+// Constant-initialised, so access is a plain TLS load with no guard (it sits on every hot path:
+// each await, each wake, each budget check).
+inline constinit thread_local Context tls_context{nullptr, nullptr, kUnconstrained};
+
+// The calling thread's context.
+inline Context& context() noexcept { return tls_context; }
+
+[[noreturn]] void awaited_outside_task(const char* what) noexcept;
 
 // The task being polled on this thread; aborts with a clear message outside a task (awaiting an
 // eddy awaitable from anything but an eddy task is a programmer's bug).
-TaskHeader& current_task_or_die(const char* what) noexcept;
+inline TaskHeader& current_task_or_die(const char* what) noexcept {
+  TaskHeader* t = tls_context.task;
+  if (t == nullptr) awaited_outside_task(what);
+  return *t;
+}
 
 }  // namespace eddy::detail

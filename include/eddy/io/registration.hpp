@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "eddy/coop.hpp"
 #include "eddy/detail/ref_ptr.hpp"
 #include "eddy/error.hpp"
 #include "eddy/interest.hpp"
@@ -48,7 +49,15 @@ class Registration {
   // Poll-style readiness (one waker slot per direction). A shut-down driver gives
   // Error::shutdown. Consumes one unit of the task's cooperative budget when ready; with the
   // budget spent it returns Pending and the task is woken after the next driver poll.
-  Poll<Result<ReadyEvent>> poll_ready(const Waker& waker, Direction direction);
+  Poll<Result<ReadyEvent>> poll_ready(const Waker& waker, Direction direction) noexcept {
+    // Inline: this is the first step of every socket read and write.
+    if (!coop::poll_proceed(waker)) return Pending;
+    auto ev = shared_->poll_readiness(waker, direction);
+    if (ev && !ev->is_shutdown) return Result<ReadyEvent>(*ev);
+    coop::restore_one();  // nothing came of it
+    if (!ev) return Pending;
+    return Result<ReadyEvent>(Error::shutdown);
+  }
   Poll<Result<ReadyEvent>> poll_read_ready(const Waker& waker) { return poll_ready(waker, Direction::Read); }
   Poll<Result<ReadyEvent>> poll_write_ready(const Waker& waker) { return poll_ready(waker, Direction::Write); }
 

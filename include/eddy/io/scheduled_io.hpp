@@ -115,7 +115,14 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // Poll-style readiness for one direction (one waker slot per direction; only the last waker
   // to poll is kept). Ready at once when the direction is ready or the resource is shut down.
-  Poll<ReadyEvent> poll_readiness(const Waker& waker, Direction direction) noexcept;
+  Poll<ReadyEvent> poll_readiness(const Waker& waker, Direction direction) noexcept {
+    // Fast path, inline: already ready (or shut down) costs one atomic load.
+    const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    const Ready ready = ready_of(curr) & direction_mask(direction);
+    const bool shutdown = (curr & kShutdownBit) != 0;
+    if (!ready.is_empty() || shutdown) return ReadyEvent{tick_of(curr), ready, shutdown};
+    return poll_readiness_slow(waker, direction);
+  }
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
   // tokio's exact-match mask.
@@ -135,9 +142,12 @@ class alignas(kScheduledIoAlign) ScheduledIo
  private:
   friend class Readiness;
 
+  Poll<ReadyEvent> poll_readiness_slow(const Waker& waker, Direction direction) noexcept;
+
   eddy::detail::sync::Atomic<std::uint32_t> refs_{1};
   eddy::detail::sync::Atomic<std::uint64_t> readiness_{0};
-  eddy::detail::sync::Mutex mutex_;
+  // Held only for a few list operations, never while a waker runs.
+  eddy::detail::sync::SpinLock mutex_;
   // Guarded by mutex_.
   eddy::detail::IntrusiveList<detail::Waiter, detail::WaiterListTag> waiters_;
   Waker reader_;
