@@ -72,8 +72,19 @@ class Builder {
     enable_io_ = true;
     return *this;
   }
+  // Enables the time driver (eddy::time: sleep, timeout, interval).
+  Builder& enable_time() {
+    enable_time_ = true;
+    return *this;
+  }
   // Enables every driver.
-  Builder& enable_all() { return enable_io(); }
+  Builder& enable_all() { return enable_io().enable_time(); }
+  // Starts the runtime with its clock paused (see eddy/time/clock.hpp). Needs enable_time():
+  // build() fails with std::errc::invalid_argument otherwise.
+  Builder& start_paused(bool paused) {
+    start_paused_ = paused;
+    return *this;
+  }
   // Tasks run between two non-blocking polls of the driver (fairness between I/O and busy
   // tasks). Default 61.
   Builder& event_interval(std::uint32_t n) {
@@ -97,6 +108,8 @@ class Builder {
   friend class detail::RuntimeShared;
   friend class Runtime;
   bool enable_io_ = false;
+  bool enable_time_ = false;
+  bool start_paused_ = false;
   std::uint32_t event_interval_ = 61;
   std::uint32_t global_queue_interval_ = 31;
   std::size_t max_io_events_ = io::Driver::kDefaultEvents;

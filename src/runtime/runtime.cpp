@@ -5,6 +5,8 @@
 #include "eddy/detail/fatal.hpp"
 #include "runtime/driver_stack.hpp"
 #include "runtime/runtime_shared.hpp"
+#include "signal/signal_handle.hpp"
+#include "time/time_handle.hpp"
 
 namespace eddy {
 
@@ -50,6 +52,7 @@ const std::shared_ptr<io::Handle>& RuntimeHandle::io_handle() const noexcept {
 }
 
 Result<Runtime> Builder::build() {
+  if (start_paused_ && !enable_time_) return std::make_error_code(std::errc::invalid_argument);
   std::optional<io::Driver> io;
   if (enable_io_) {
     auto d = io::Driver::create(max_io_events_);
@@ -58,10 +61,14 @@ Result<Runtime> Builder::build() {
   }
   auto park = std::make_shared<detail::ParkThread>();
   std::shared_ptr<io::Handle> io_handle = io ? io->handle() : nullptr;
+  std::shared_ptr<detail::TimeHandle> time;
+  if (enable_time_) time = std::make_shared<detail::TimeHandle>(detail::Unparker(io_handle, park), start_paused_);
+  std::shared_ptr<detail::SignalHandle> signal;
+  if (io_handle) signal = std::make_shared<detail::SignalHandle>(io_handle);
   auto shared = std::make_shared<detail::RuntimeShared>(
       detail::SchedulerConfig{event_interval_, global_queue_interval_},
-      detail::Unparker(std::move(io_handle), park));
-  auto stack = std::make_unique<detail::DriverStack>(std::move(io), std::move(park));
+      detail::Unparker(std::move(io_handle), park, time, signal));
+  auto stack = std::make_unique<detail::DriverStack>(std::move(io), std::move(park), std::move(time), std::move(signal));
   return Runtime(RuntimeHandle(std::move(shared)), std::move(stack));
 }
 

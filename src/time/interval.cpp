@@ -1,0 +1,44 @@
+#include "eddy/time/interval.hpp"
+
+#include <system_error>
+
+namespace eddy::time {
+
+namespace {
+// Lateness below this is jitter, not a missed tick (the same tolerance as tokio).
+constexpr Duration kMissedTolerance = std::chrono::milliseconds(5);
+}  // namespace
+
+Result<Interval> interval_at(Instant start, Duration period) noexcept {
+  if (period <= Duration::zero()) return std::make_error_code(std::errc::invalid_argument);
+  return Interval(start, period);
+}
+
+Result<Interval> interval(Duration period) noexcept { return interval_at(Instant::now(), period); }
+
+Poll<Instant> Interval::poll_tick(const Waker& waker) noexcept {
+  // A shut-down driver: the tick is returned anyway (the task is about to be destroyed).
+  if (!delay_.poll(waker)) return Pending;
+  const Instant scheduled = delay_.deadline();
+  const Instant now = Instant::now();
+  const Instant next =
+      now > scheduled + kMissedTolerance ? next_after_missed(scheduled, now) : scheduled + period_;
+  delay_.reset(next);
+  return scheduled;
+}
+
+Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
+  switch (behavior_) {
+    case MissedTickBehavior::Burst:
+      return scheduled + period_;
+    case MissedTickBehavior::Delay:
+      return now + period_;
+    case MissedTickBehavior::Skip:
+      return now + period_ - (now - scheduled) % period_;
+  }
+  return scheduled + period_;
+}
+
+void Interval::reset() noexcept { delay_.reset(Instant::now() + period_); }
+
+}  // namespace eddy::time
