@@ -5,6 +5,42 @@
 
 namespace eddy::detail {
 
+void TimerWheel::List::push_back(TimerEntry& e) noexcept {
+  e.next_in_slot = nullptr;
+  e.prev_in_slot = tail;
+  if (tail) tail->next_in_slot = &e;
+  else head = &e;
+  tail = &e;
+  e.linked = true;
+}
+
+void TimerWheel::List::remove(TimerEntry& e) noexcept {
+  if (e.prev_in_slot) e.prev_in_slot->next_in_slot = e.next_in_slot;
+  else head = e.next_in_slot;
+  if (e.next_in_slot) e.next_in_slot->prev_in_slot = e.prev_in_slot;
+  else tail = e.prev_in_slot;
+  e.prev_in_slot = e.next_in_slot = nullptr;
+  e.linked = false;
+}
+
+TimerEntry* TimerWheel::List::pop_front() noexcept {
+  TimerEntry* e = head;
+  if (e != nullptr) remove(*e);
+  return e;
+}
+
+void TimerWheel::List::append(List& other) noexcept {
+  if (other.head == nullptr) return;
+  if (tail) {
+    tail->next_in_slot = other.head;
+    other.head->prev_in_slot = tail;
+  } else {
+    head = other.head;
+  }
+  tail = other.tail;
+  other.head = other.tail = nullptr;
+}
+
 unsigned TimerWheel::level_for(std::uint64_t elapsed, std::uint64_t when) noexcept {
   // The low bits are forced on so that a deadline in elapsed's own level-0 block gives level 0.
   std::uint64_t masked = (elapsed ^ when) | (kSlots - 1);
@@ -75,12 +111,19 @@ void TimerWheel::process(const Expiration& exp) noexcept {
   elapsed_ = exp.deadline;
   Level& lv = levels_[exp.level];
   lv.occupied &= ~(std::uint64_t{1} << exp.slot);
+  List& list = lv.slots[exp.slot];
+  if (exp.level == 0) {
+    // A level-0 slot is one tick: all of it is due. Moved wholesale.
+    for (TimerEntry* e = list.head; e != nullptr; e = e->next_in_slot) e->level = kPendingLevel;
+    pending_.append(list);
+    return;
+  }
   // Take the whole slot first: a far-future entry of the top level can go back into this very
   // slot (for a later lap), and must not be seen again in this pass.
-  List taken;
-  List& list = lv.slots[exp.slot];
-  while (TimerEntry* e = list.pop_front()) taken.push_back(*e);
-  while (TimerEntry* e = taken.pop_front()) {
+  TimerEntry* e = list.head;
+  list.head = list.tail = nullptr;
+  while (e != nullptr) {
+    TimerEntry* next = e->next_in_slot;
     if (e->when <= elapsed_) {
       e->level = kPendingLevel;
       pending_.push_back(*e);
@@ -88,6 +131,7 @@ void TimerWheel::process(const Expiration& exp) noexcept {
       --size_;  // insert counts it again
       insert(*e);
     }
+    e = next;
   }
 }
 

@@ -28,16 +28,13 @@
 #include <optional>
 #include <system_error>
 
-#include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/sync.hpp"
 #include "eddy/waker.hpp"
 
 namespace eddy::detail {
 
-struct TimerTag {};
-
 // One timer. It lives in its owner (a Sleep, usually inside the awaiting coroutine's frame).
-struct TimerEntry : ListHook<TimerTag> {
+struct TimerEntry {
   // State as seen by the owner without the lock. Transitions:
   //   kIdle -> kRegistered            (owner, under the time handle's lock)
   //   kRegistered -> kIdle            (owner cancels, under the lock)
@@ -56,6 +53,13 @@ struct TimerEntry : ListHook<TimerTag> {
   sync::Atomic<std::uint8_t> state{kIdle};
   // Whom to wake when it fires. Guarded by the lock.
   Waker waker;
+
+  // The wheel's own doubly-linked slot lists (not IntrusiveList: the wheel moves whole slots in
+  // O(1), which that list cannot). Guarded by the lock.
+  TimerEntry* prev_in_slot = nullptr;
+  TimerEntry* next_in_slot = nullptr;
+  bool linked = false;
+  bool is_linked() const noexcept { return linked; }
 };
 
 class TimerWheel {
@@ -102,7 +106,17 @@ class TimerWheel {
   }
 
  private:
-  using List = IntrusiveList<TimerEntry, TimerTag>;
+  // A FIFO of entries (equal deadlines fire in registration order).
+  struct List {
+    TimerEntry* head = nullptr;
+    TimerEntry* tail = nullptr;
+    bool empty() const noexcept { return head == nullptr; }
+    void push_back(TimerEntry& e) noexcept;
+    void remove(TimerEntry& e) noexcept;
+    TimerEntry* pop_front() noexcept;
+    // Moves all of `other` to the back of this list (entries stay linked).
+    void append(List& other) noexcept;
+  };
   struct Level {
     std::uint64_t occupied = 0;
     std::array<List, kSlots> slots;
