@@ -64,7 +64,8 @@ TEST(NetTcp, ReadReadinessFollowsPeerWritesPartialReadsAndClose) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     eddy_test::TestWaker tw;
     // Not readable at first.
     EXPECT_TRUE(is_pending(server.poll_read_ready(tw.waker())));
@@ -109,7 +110,8 @@ TEST(NetTcp, WriteReadinessFollowsSendBufferAndPeerClose) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     eddy_test::TestWaker tw;
     // Writable at first.
     CO_ASSERT_OK(co_await client.writable());
@@ -139,7 +141,8 @@ TEST(NetTcp, TryReadWriteClearReadinessOnWouldBlockAndWaitAgain) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     std::vector<char> chunk(4096, 'a');
     std::size_t written = 0;
     for (;;) {
@@ -180,7 +183,8 @@ TEST(NetTcp, TryReadIntoVectorBuffer) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     // Before any readiness try_read does not even try.
     std::vector<std::uint8_t> buf(32);
     auto n = server.try_read(buf);
@@ -202,7 +206,8 @@ TEST(NetTcp, ShortReadClearsReadinessSoTheNextReadWaits) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     CO_ASSERT_OK(co_await client.write_all("0123456789"));
     std::array<char, 100> buf{};
     auto n = co_await server.read(buf);
@@ -223,7 +228,8 @@ TEST(NetTcp, HalfCloseKeepsDataThenReadsEofAndWriteSideKeepsWorking) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     std::string payload(200000, 'q');
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
     auto writer = eddy::spawn([](TcpStream& c, const std::string& data) -> Task<void> {
@@ -256,7 +262,8 @@ TEST(NetTcp, ReadExactReportsUnexpectedEof) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     CO_ASSERT_OK(co_await client.write_all("abc"));
     CO_ASSERT_OK(client.shutdown());
     std::array<char, 10> buf{};
@@ -284,7 +291,8 @@ TEST(NetTcp, PeerResetMidWriteGivesErrorNotSigpipe) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     CO_ASSERT_OK(server.set_linger(std::chrono::seconds(0)));
     server = TcpStream(eddy::net::detail::PollEvented());  // close with RST
     std::vector<char> chunk(64 * 1024, 'z');
@@ -354,17 +362,20 @@ Task<void> emfile_on_accept() {
   fillers.pop_back();
   auto c = co_await TcpStream::connect(addr);
   CO_ASSERT_OK(c);
+  // While the table is full only plain values are inspected: UBSan's vptr check (a virtual
+  // error_category call) needs a pipe to probe memory and reports a false positive at EMFILE.
   auto a = co_await l->accept();
-  CO_ASSERT_TRUE(!a);
-  EXPECT_TRUE(is_errc(a.error(), std::errc::too_many_files_open)) << a.error().message();
+  const int first_errno = a ? 0 : a.error().value();
   // Errors are not swallowed and there is no hidden retry: the same error again.
   auto a2 = co_await l->accept();
-  EXPECT_FALSE(a2);
+  const int second_errno = a2 ? 0 : a2.error().value();
   // Free some fds: the connection waited in the backlog and is accepted now.
   for (int i = 0; i < 2; ++i) {
     ::close(fillers.back());
     fillers.pop_back();
   }
+  EXPECT_EQ(first_errno, EMFILE);
+  EXPECT_EQ(second_errno, EMFILE);
   auto ok = co_await l->accept();
   CO_ASSERT_OK(ok);
   CO_ASSERT_OK(co_await c->write_all("x"));
@@ -432,7 +443,8 @@ TEST(NetTcp, ShutdownAfterResetSucceeds) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     CO_ASSERT_OK(server.set_linger(std::chrono::seconds(0)));
     server = TcpStream(eddy::net::detail::PollEvented());
     CO_ASSERT_OK(co_await client.readable());
@@ -448,7 +460,8 @@ TEST(NetTcp, RepeatedShutdownCallsSucceedAndPeerSeesEof) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     EXPECT_TRUE(client.shutdown());
     EXPECT_TRUE(client.shutdown());
     EXPECT_TRUE(client.shutdown());
@@ -484,7 +497,8 @@ TEST(NetTcp, SplitHalvesReadAndWriteFromTwoTasks) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     std::size_t echoed = 0;
     auto [srd, swr] = server.split();
     auto echo = eddy::spawn(pump(srd, swr, echoed));
@@ -549,7 +563,8 @@ TEST(NetTcp, AlwaysReadySocketYieldsToOtherTasks) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     constexpr std::size_t kBytes = 1000;
     CO_ASSERT_OK(co_await client.write_all(std::string(kBytes, 'b')));
     CO_ASSERT_OK(co_await server.readable());
@@ -576,7 +591,8 @@ TEST(NetTcp, CancelledReadConsumesNothing) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
-    auto& [client, server] = *p;
+    auto& client = p->client;  // not a structured binding: clang 14 fails on those in coroutines with -g
+    auto& server = p->server;
     auto reader = eddy::spawn([](TcpStream& s) -> Task<void> {
       std::array<char, 16> b{};
       (void)co_await s.read(b);
