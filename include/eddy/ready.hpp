@@ -1,6 +1,8 @@
 // Ready: the readiness a resource has been seen to have.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <cstdint>
 
 #include "eddy/interest.hpp"
@@ -40,7 +42,18 @@ class Ready {
   // The Ready bits of one epoll event (see the reference, section 6.3): EPOLLPRI also counts as
   // readable; EPOLLHUP closes both sides; a lone EPOLLERR (a pipe whose read end closed) closes
   // the write side.
-  static Ready from_epoll(std::uint32_t events) noexcept;
+  static constexpr Ready from_epoll(std::uint32_t ev) noexcept {
+    std::uint32_t r = 0;
+    if ((ev & (EPOLLIN | EPOLLPRI)) != 0) r |= kReadable;
+    if ((ev & EPOLLOUT) != 0) r |= kWritable;
+    if ((ev & EPOLLHUP) != 0 || ((ev & EPOLLIN) != 0 && (ev & EPOLLRDHUP) != 0)) r |= kReadClosed;
+    if ((ev & EPOLLHUP) != 0 || ((ev & EPOLLOUT) != 0 && (ev & EPOLLERR) != 0) || ev == EPOLLERR) {
+      r |= kWriteClosed;
+    }
+    if ((ev & EPOLLERR) != 0) r |= kError;
+    if ((ev & EPOLLPRI) != 0) r |= kPriority;
+    return Ready(r);
+  }
 
   constexpr bool is_empty() const noexcept { return bits_ == 0; }
   // Readable includes READ_CLOSED, writable includes WRITE_CLOSED.

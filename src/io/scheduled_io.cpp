@@ -79,12 +79,6 @@ Poll<ReadyEvent> ScheduledIo::poll_readiness_slow(const Waker& waker, Direction 
   return ReadyEvent{tick_of(curr), ready, false};
 }
 
-ReadyEvent ScheduledIo::ready_event(Interest interest) const noexcept {
-  const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-  return ReadyEvent{tick_of(curr), ready_of(curr).intersection(interest),
-                    (curr & kShutdownBit) != 0};
-}
-
 void ScheduledIo::clear_wakers() noexcept {
   Waker reader, writer;
   {

@@ -126,7 +126,10 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
   // tokio's exact-match mask.
-  ReadyEvent ready_event(Interest interest) const noexcept;
+  ReadyEvent ready_event(Interest interest) const noexcept {
+    const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    return ReadyEvent{tick_of(curr), ready_of(curr).intersection(interest), (curr & kShutdownBit) != 0};
+  }
 
   // Drops both slot wakers (breaks the cycle waker -> task -> runtime -> driver -> this).
   void clear_wakers() noexcept;
