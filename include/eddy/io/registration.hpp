@@ -39,7 +39,14 @@ class Registration {
   static Result<Registration> create(std::shared_ptr<Handle> handle, int fd, Interest interest);
 
   Registration(Registration&&) noexcept = default;
-  Registration& operator=(Registration&&) noexcept = default;
+  Registration& operator=(Registration&& o) noexcept {
+    if (this != &o) {
+      if (shared_) shared_->clear_wakers();  // as the destructor would
+      handle_ = std::move(o.handle_);
+      shared_ = std::move(o.shared_);
+    }
+    return *this;
+  }
   // Drops the slot wakers; does not deregister (the owner of the fd does that, with the fd).
   ~Registration();
 
