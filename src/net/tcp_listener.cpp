@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "net/accept.hpp"
 #include "net/sys.hpp"
 
 namespace eddy::net {
@@ -29,24 +30,10 @@ Result<TcpListener> TcpListener::from_fd(OwnedFd fd) {
 }
 
 Poll<Result<TcpListener::Accepted>> TcpListener::poll_accept(const Waker& waker) {
-  auto accepted = io_.poll_io(waker, io::Direction::Read, [this]() -> Result<std::pair<int, SocketAddr>> {
-    for (;;) {
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      const int fd = ::accept4(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd >= 0) {
-        auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
-        return std::pair<int, SocketAddr>(fd, peer ? *peer : SocketAddr());
-      }
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      return last_error();
-    }
-  });
-  if (!accepted) return Pending;
-  if (!*accepted) return Result<Accepted>(accepted->error());
-  auto io = detail::PollEvented::create((*accepted)->first, Interest::READABLE | Interest::WRITABLE, io_.handle());
-  if (!io) return Result<Accepted>(io.error());
-  return Result<Accepted>(Accepted(TcpStream(std::move(*io)), (*accepted)->second));
+  auto r = detail::poll_accept<SocketAddr, sockaddr_storage>(io_, waker);
+  if (!r) return Pending;
+  if (!*r) return Result<Accepted>(r->error());
+  return Result<Accepted>(Accepted(TcpStream(std::move((*r)->first)), (*r)->second));
 }
 
 Result<SocketAddr> TcpListener::local_addr() const { return sys::local_addr(io_.fd()); }

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/accept.hpp"
 #include "net/sys.hpp"
 
 namespace eddy::net {
@@ -35,24 +36,10 @@ Result<UnixListener> UnixListener::from_fd(OwnedFd fd) {
 }
 
 Poll<Result<UnixListener::Accepted>> UnixListener::poll_accept(const Waker& waker) {
-  auto accepted = io_.poll_io(waker, io::Direction::Read, [this]() -> Result<std::pair<int, UnixSocketAddr>> {
-    for (;;) {
-      sockaddr_un sun{};
-      socklen_t len = sizeof sun;
-      const int fd = ::accept4(io_.fd(), reinterpret_cast<sockaddr*>(&sun), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd >= 0) {
-        auto peer = UnixSocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&sun), len);
-        return std::pair<int, UnixSocketAddr>(fd, peer ? *peer : UnixSocketAddr());
-      }
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      return last_error();
-    }
-  });
-  if (!accepted) return Pending;
-  if (!*accepted) return Result<Accepted>(accepted->error());
-  auto io = detail::PollEvented::create((*accepted)->first, Interest::READABLE | Interest::WRITABLE, io_.handle());
-  if (!io) return Result<Accepted>(io.error());
-  return Result<Accepted>(Accepted(UnixStream(std::move(*io)), (*accepted)->second));
+  auto r = detail::poll_accept<UnixSocketAddr, sockaddr_un>(io_, waker);
+  if (!r) return Pending;
+  if (!*r) return Result<Accepted>(r->error());
+  return Result<Accepted>(Accepted(UnixStream(std::move((*r)->first)), (*r)->second));
 }
 
 Result<UnixSocketAddr> UnixListener::local_addr() const { return sys::local_unix_addr(io_.fd()); }
