@@ -101,34 +101,10 @@ class PollEvented {
 
   // Stream read/write with the short-read/short-write trick (see the file comment).
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
-    for (;;) {
-      auto ev = reg_->poll_read_ready(waker);
-      if (!ev) return Pending;
-      if (!*ev) return Result<std::size_t>(ev->error());
-      auto r = sys_recv(fd_, buf, 0);
-      if (r) {
-        if (*r != 0 && *r < buf.size()) reg_->clear_readiness(**ev);
-        return r;
-      }
-      if (!is_eagain(r.error())) return r;
-      coop::restore_one();
-      reg_->clear_readiness(**ev);
-    }
+    return poll_stream(waker, io::Direction::Read, buf.size(), [&] { return sys_recv(fd_, buf, 0); });
   }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
-    for (;;) {
-      auto ev = reg_->poll_write_ready(waker);
-      if (!ev) return Pending;
-      if (!*ev) return Result<std::size_t>(ev->error());
-      auto r = sys_send(fd_, buf, 0);
-      if (r) {
-        if (*r != 0 && *r < buf.size()) reg_->clear_readiness(**ev);
-        return r;
-      }
-      if (!is_eagain(r.error())) return r;
-      coop::restore_one();
-      reg_->clear_readiness(**ev);
-    }
+    return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
   }
 
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
@@ -166,6 +142,25 @@ class PollEvented {
   }
 
  private:
+  // One stream transfer of up to `len` bytes by `op` under `direction`'s readiness: a short
+  // transfer clears readiness at once, would-block clears it and waits again.
+  template <class Op>
+  Poll<Result<std::size_t>> poll_stream(const Waker& waker, io::Direction direction, std::size_t len, Op op) noexcept {
+    for (;;) {
+      auto ev = reg_->poll_ready(waker, direction);
+      if (!ev) return Pending;
+      if (!*ev) return Result<std::size_t>(ev->error());
+      auto r = op();
+      if (r) {
+        if (*r != 0 && *r < len) reg_->clear_readiness(**ev);
+        return r;
+      }
+      if (!is_eagain(r.error())) return r;
+      coop::restore_one();
+      reg_->clear_readiness(**ev);
+    }
+  }
+
   PollEvented(int fd, io::Registration reg) noexcept : fd_(fd), reg_(std::move(reg)) {}
 
   int fd_ = -1;
