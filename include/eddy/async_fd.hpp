@@ -35,18 +35,19 @@ class [[nodiscard]] AsyncFdReadyGuard {
   AsyncFdReadyGuard(io::Registration& reg, io::ReadyEvent ev) noexcept : reg_(&reg), event_(ev) {}
 
   // The readiness seen (empty once cleared).
-  Ready ready() const noexcept { return event_ ? event_->ready : Ready::EMPTY; }
+  Ready ready() const noexcept { return event_.ready; }
 
   // Clears the readiness this guard saw (unless newer readiness arrived since).
   void clear_ready() noexcept {
-    if (event_) reg_->clear_readiness(*std::exchange(event_, std::nullopt));
+    if (event_.ready.is_empty()) return;
+    reg_->clear_readiness(event_);
+    event_.ready = Ready::EMPTY;
   }
   // Clears only `ready` of it; the guard keeps the rest.
   void clear_ready_matching(Ready ready) noexcept {
-    if (!event_) return;
-    reg_->clear_readiness(event_->with_ready(ready));
-    event_->ready -= ready;
-    if (event_->ready.is_empty()) event_.reset();
+    if (event_.ready.is_empty()) return;
+    reg_->clear_readiness(event_.with_ready(ready));
+    event_.ready -= ready;
   }
   // Keeps the readiness (the default when the guard is dropped).
   void retain_ready() noexcept {}
@@ -61,7 +62,8 @@ class [[nodiscard]] AsyncFdReadyGuard {
 
  private:
   io::Registration* reg_;
-  std::optional<io::ReadyEvent> event_;
+  // Its ready set is emptied once cleared: clearing again is then a no-op.
+  io::ReadyEvent event_;
 };
 
 template <class T>

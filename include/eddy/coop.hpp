@@ -40,6 +40,20 @@ inline bool poll_proceed(const Waker& waker) noexcept {
   return true;
 }
 
+// The two halves of poll_proceed, for callers that take the unit only once their operation is
+// known to make progress (no take-and-give-back on every pending poll):
+// has_budget() is false when none is left, and then `waker` has been deferred as above.
+inline bool has_budget(const Waker& waker) noexcept {
+  if (eddy::detail::context().budget != 0) return true;
+  detail::budget_exhausted(waker);
+  return false;
+}
+// Takes one unit; call only after has_budget() said yes in the same poll.
+inline void consume_one() noexcept {
+  auto& budget = eddy::detail::context().budget;
+  if (budget != eddy::detail::kUnconstrained) --budget;
+}
+
 // Gives back one unit (an operation that took budget but made no progress).
 inline void restore_one() noexcept {
   auto& budget = eddy::detail::context().budget;

@@ -43,6 +43,12 @@ class Ready {
   // readable; EPOLLHUP closes both sides; a lone EPOLLERR (a pipe whose read end closed) closes
   // the write side.
   static constexpr Ready from_epoll(std::uint32_t ev) noexcept {
+    // Fast path for the events a healthy connection produces (only IN and/or OUT): EPOLLIN is
+    // 0x1 -> kReadable 0x1, EPOLLOUT is 0x4 -> kWritable 0x2.
+    static_assert(EPOLLIN == 0x1 && EPOLLOUT == 0x4 && kReadable == 0x1 && kWritable == 0x2);
+    if ((ev & ~static_cast<std::uint32_t>(EPOLLIN | EPOLLOUT)) == 0) {
+      return Ready((ev & EPOLLIN) | ((ev & EPOLLOUT) >> 1));
+    }
     std::uint32_t r = 0;
     if ((ev & (EPOLLIN | EPOLLPRI)) != 0) r |= kReadable;
     if ((ev & EPOLLOUT) != 0) r |= kWritable;

@@ -11,30 +11,27 @@
 
 namespace eddy {
 
-template <class T>
-class [[nodiscard]] Result {
-  static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
+namespace detail {
 
- public:
-  using value_type = T;
-
-  Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
-      : has_(true) {
-    ::new (static_cast<void*>(&value_)) T(std::move(value));
+// Storage for Result<T>: the value or the error, in one union, and which one it holds.
+// When T is trivial (a byte count, a file descriptor) so is the storage and Result<T>: the
+// Result<std::size_t> of every read and write is then copied as plain bytes, and building one
+// from a value touches neither the error_code nor std::system_category().
+template <class T, bool = std::is_trivial_v<T>>
+struct ResultStorage {
+  ResultStorage(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : has_(true) {
+    ::new (static_cast<void*>(&value_)) T(std::move(v));
   }
-  Result(std::error_code ec) noexcept : ec_(ec), has_(false) {  // NOLINT: implicit by design
-    assert(ec && "a Result holding an error needs a non-zero error_code");
-  }
-  template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
-  Result(E e) noexcept : Result(std::error_code(e)) {}  // NOLINT: implicit by design
-
-  Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : ec_(o.ec_), has_(o.has_) {
+  ResultStorage(std::error_code ec) noexcept : ec_(ec), has_(false) {}
+  ResultStorage(const ResultStorage& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
+      : ec_(o.ec_), has_(o.has_) {
     if (has_) ::new (static_cast<void*>(&value_)) T(o.value_);
   }
-  Result(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ec_(o.ec_), has_(o.has_) {
+  ResultStorage(ResultStorage&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : ec_(o.ec_), has_(o.has_) {
     if (has_) ::new (static_cast<void*>(&value_)) T(std::move(o.value_));
   }
-  Result& operator=(const Result& o) {
+  ResultStorage& operator=(const ResultStorage& o) {
     if (this != &o) {
       destroy();
       ec_ = o.ec_;
@@ -43,7 +40,7 @@ class [[nodiscard]] Result {
     }
     return *this;
   }
-  Result& operator=(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+  ResultStorage& operator=(ResultStorage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
     if (this != &o) {
       destroy();
       ec_ = o.ec_;
@@ -52,7 +49,56 @@ class [[nodiscard]] Result {
     }
     return *this;
   }
-  ~Result() { destroy(); }
+  ~ResultStorage() { destroy(); }
+
+  void destroy() noexcept {
+    if (has_) {
+      value_.~T();
+      has_ = false;
+    }
+  }
+
+  // The error_code is kept outside the union here: sharing it, g++ 12 reports false
+  // maybe-uninitialized warnings for class types.
+  union {
+    T value_;
+  };
+  std::error_code ec_;
+  bool has_;
+};
+
+template <class T>
+struct ResultStorage<T, true> {
+  ResultStorage(T&& v) noexcept : value_(std::move(v)), has_(true) {}
+  ResultStorage(std::error_code ec) noexcept : ec_(ec), has_(false) {}
+
+  union {
+    T value_;
+    std::error_code ec_;
+  };
+  bool has_;
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Result : private detail::ResultStorage<T> {
+  static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
+  using Storage = detail::ResultStorage<T>;
+  using Storage::has_;
+  using Storage::value_;
+  using Storage::ec_;
+
+ public:
+  using value_type = T;
+
+  Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
+      : Storage(std::move(value)) {}
+  Result(std::error_code ec) noexcept : Storage(ec) {  // NOLINT: implicit by design
+    assert(ec && "a Result holding an error needs a non-zero error_code");
+  }
+  template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
+  Result(E e) noexcept : Result(std::error_code(e)) {}  // NOLINT: implicit by design
 
   bool has_value() const noexcept { return has_; }
   explicit operator bool() const noexcept { return has_; }
@@ -69,24 +115,13 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   // The error, or an empty error_code when a value is held.
-  std::error_code error() const noexcept { return ec_; }
+  std::error_code error() const noexcept { return has_ ? std::error_code() : ec_; }
 
  private:
+  [[noreturn]] void throw_error() const { throw std::system_error(ec_, "eddy::Result::value() on an error"); }
   void check() const {
-    if (!has_) throw std::system_error(ec_, "eddy::Result::value() on an error");
+    if (!has_) [[unlikely]] throw_error();
   }
-  void destroy() noexcept {
-    if (has_) {
-      value_.~T();
-      has_ = false;
-    }
-  }
-
-  union {
-    T value_;
-  };
-  std::error_code ec_;
-  bool has_;
 };
 
 // Result<void>: success, or an error_code.

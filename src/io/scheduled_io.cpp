@@ -10,26 +10,15 @@ using eddy::detail::sync::UniqueLock;
 
 ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
 
-void ScheduledIo::clear_readiness(ReadyEvent event) noexcept {
-  const Ready clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
-  set_readiness(Tick::clear(event.tick), [clear](Ready curr) noexcept { return curr - clear; });
-}
-
 void ScheduledIo::shutdown() noexcept {
   readiness_.fetch_or(kShutdownBit, std::memory_order_acq_rel);
   wake(Ready::ALL);
 }
 
-void ScheduledIo::wake(Ready ready) noexcept {
-  UniqueLock<SpinLock> lock(mutex_);
-
-  const bool wake_reader = ready.is_readable() && reader_;
-  const bool wake_writer = ready.is_writable() && writer_;
-  // Fast path: the driver calls this for every event and most find nobody waiting. Building the
-  // 32-slot batch (32 Wakers constructed and destroyed) was most of the cost of such an event.
-  if (!wake_reader && !wake_writer && waiters_.empty()) return;
-  // Declared after the lock, so it is destroyed while the lock is held: every path below empties
-  // it (wake_all with the lock dropped) first, so its destructor has nothing left to wake.
+void ScheduledIo::wake_with_list(Ready ready, bool wake_reader, bool wake_writer) noexcept {
+  UniqueLock<SpinLock> lock(mutex_, std::adopt_lock);
+  // Declared with the lock held, so it is destroyed while the lock is held: every path below
+  // empties it (wake_all with the lock dropped) first, so its destructor has nothing left to wake.
   detail::WakeList wakers;
 
   // At most two slot wakers; a fresh WakeList always has room for them.

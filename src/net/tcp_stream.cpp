@@ -28,14 +28,6 @@ Result<TcpStream> TcpStream::from_fd(OwnedFd fd) {
   return TcpStream(std::move(*io));
 }
 
-Result<std::size_t> TcpStream::try_read(MutableBuffer buf) {
-  return io_.try_io(Interest::READABLE, [&] { return detail::sys_recv(io_.fd(), buf, 0); });
-}
-
-Result<std::size_t> TcpStream::try_write(ConstBuffer buf) {
-  return io_.try_io(Interest::WRITABLE, [&] { return detail::sys_send(io_.fd(), buf, 0); });
-}
-
 Result<void> TcpStream::shutdown(Shutdown how) {
   return sys::shutdown(io_.fd(), to_shut_how(how));
 }

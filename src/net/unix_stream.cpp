@@ -40,12 +40,6 @@ Result<UnixStream> UnixStream::from_fd(OwnedFd fd) {
   return UnixStream(std::move(*io));
 }
 
-Result<std::size_t> UnixStream::try_read(MutableBuffer buf) {
-  return io_.try_io(Interest::READABLE, detail::RecvOp{io_.fd(), buf, 0});
-}
-Result<std::size_t> UnixStream::try_write(ConstBuffer buf) {
-  return io_.try_io(Interest::WRITABLE, detail::SendOp{io_.fd(), buf});
-}
 Result<void> UnixStream::shutdown(Shutdown how) { return sys::shutdown(io_.fd(), to_shut_how(how)); }
 Result<UnixSocketAddr> UnixStream::local_addr() const { return sys::local_unix_addr(io_.fd()); }
 Result<UnixSocketAddr> UnixStream::peer_addr() const { return sys::peer_unix_addr(io_.fd()); }

@@ -72,7 +72,10 @@ bool RuntimeShared::take_injected() noexcept {
 TaskHeader* RuntimeShared::next_task() noexcept {
   // Every global_queue_interval tasks, look at the other threads' queue first, so that tasks
   // woken locally cannot starve it.
-  if (tick_ % config_.global_queue_interval == 0) take_injected();
+  if (--global_countdown_ == 0) {
+    global_countdown_ = config_.global_queue_interval;
+    take_injected();
+  }
   if (TaskHeader* t = local_.pop()) return t;
   if (take_injected()) return local_.pop();
   return nullptr;
@@ -141,7 +144,10 @@ void RuntimeShared::run_until(DriverStack& driver, TaskHeader& main) {
   while (!main.is_complete()) {
     if (TaskHeader* t = next_task()) {
       run_task(t);
-      if (++tick_ % config_.event_interval == 0) park(driver, false);
+      if (--event_countdown_ == 0) {
+        event_countdown_ = config_.event_interval;
+        park(driver, false);
+      }
       continue;
     }
     // Nothing to run: block in the driver, unless yielded tasks are waiting for a driver poll.

@@ -94,7 +94,10 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
   TaskQueue local_;
   std::vector<Waker> deferred_;
   std::vector<Waker> deferred_swap_;
-  std::uint32_t tick_ = 0;
+  // Countdowns to the next look at the injection queue and the next driver poll between tasks
+  // (a decrement instead of a division per task). Both intervals are >= 1 (Builder checks).
+  std::uint32_t global_countdown_ = 1;
+  std::uint32_t event_countdown_ = config_.event_interval;
 
   sync::Mutex inject_mutex_;
   TaskQueue inject_;                        // guarded by inject_mutex_

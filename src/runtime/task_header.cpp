@@ -9,11 +9,7 @@ void* waker_clone(void* data) noexcept {
   static_cast<TaskHeader*>(data)->ref();
   return data;
 }
-void waker_wake(void* data) noexcept {
-  auto* t = static_cast<TaskHeader*>(data);
-  t->wake_by_ref();
-  t->unref();
-}
+void waker_wake(void* data) noexcept { static_cast<TaskHeader*>(data)->wake_by_val(); }
 void waker_wake_by_ref(void* data) noexcept { static_cast<TaskHeader*>(data)->wake_by_ref(); }
 void waker_drop(void* data) noexcept { static_cast<TaskHeader*>(data)->unref(); }
 
@@ -21,22 +17,31 @@ void waker_drop(void* data) noexcept { static_cast<TaskHeader*>(data)->unref(); 
 
 const WakerVTable TaskHeader::kWakerVTable = {&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
 
-void TaskHeader::wake_by_ref() noexcept {
+bool TaskHeader::transition_to_notified() noexcept {
   std::uint32_t s = state_.load(std::memory_order_acquire);
   for (;;) {
-    if ((s & kComplete) != 0) return;
+    if ((s & kComplete) != 0) return false;
     if ((s & kRunning) != 0) {
-      if ((s & kNotified) != 0) return;
-      if (state_.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel)) return;
+      if ((s & kNotified) != 0) return false;
+      if (state_.compare_exchange_weak(s, s | kNotified, std::memory_order_acq_rel)) return false;
       continue;
     }
-    if ((s & kScheduled) != 0) return;
-    if (state_.compare_exchange_weak(s, s | kScheduled, std::memory_order_acq_rel)) {
-      ref();  // the run queue's
-      scheduler_->schedule(this);
-      return;
-    }
+    if ((s & kScheduled) != 0) return false;
+    if (state_.compare_exchange_weak(s, s | kScheduled, std::memory_order_acq_rel)) return true;
   }
+}
+
+void TaskHeader::wake_by_ref() noexcept {
+  if (transition_to_notified()) {
+    ref();  // the run queue's
+    scheduler_->schedule(this);
+  }
+}
+
+void TaskHeader::wake_by_val() noexcept {
+  // The waker's reference becomes the run queue's, saving a ref/unref pair on every wake.
+  if (transition_to_notified()) scheduler_->schedule(this);
+  else unref();
 }
 
 void TaskHeader::abort() noexcept {

@@ -35,10 +35,8 @@ class PollAwaiter {
  private:
   bool try_poll(TaskHeader* task) noexcept {
     WakerRef waker(task);
-    auto r = static_cast<Derived*>(this)->poll(waker.get());
-    if (!r) return false;
-    result_.emplace(std::move(*r));
-    return true;
+    result_ = static_cast<Derived*>(this)->poll(waker.get());
+    return result_.has_value();
   }
 
   static bool leaf_poll(void* self, TaskHeader* task) noexcept {

@@ -66,6 +66,8 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   // Schedules the task unless it is already queued, running (then: NOTIFIED) or complete.
   void wake_by_ref() noexcept;
+  // The same, consuming one reference (what Waker::wake does).
+  void wake_by_val() noexcept;
   // A new owning Waker for this task.
   Waker waker() noexcept {
     ref();
@@ -150,6 +152,9 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
  private:
   void destroy() noexcept;
+  // Marks the task SCHEDULED (true: the caller must queue it) or NOTIFIED if running; false
+  // when nothing needs queueing (already queued or notified, or complete).
+  bool transition_to_notified() noexcept;
 
   sync::Atomic<std::uint32_t> state_{0};
   sync::Atomic<std::uint32_t> refs_{1};

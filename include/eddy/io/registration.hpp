@@ -57,13 +57,14 @@ class Registration {
   // Error::shutdown. Consumes one unit of the task's cooperative budget when ready; with the
   // budget spent it returns Pending and the task is woken after the next driver poll.
   Poll<Result<ReadyEvent>> poll_ready(const Waker& waker, Direction direction) noexcept {
-    // Inline: this is the first step of every socket read and write.
-    if (!coop::poll_proceed(waker)) return Pending;
+    // Inline: this is the first step of every socket read and write. The unit of budget is
+    // taken only when the poll is ready, so a pending poll leaves the budget untouched.
+    if (!coop::has_budget(waker)) return Pending;
     auto ev = shared_->poll_readiness(waker, direction);
-    if (ev && !ev->is_shutdown) return Result<ReadyEvent>(*ev);
-    coop::restore_one();  // nothing came of it
     if (!ev) return Pending;
-    return Result<ReadyEvent>(Error::shutdown);
+    if (ev->is_shutdown) return Result<ReadyEvent>(Error::shutdown);
+    coop::consume_one();
+    return Result<ReadyEvent>(*ev);
   }
   Poll<Result<ReadyEvent>> poll_read_ready(const Waker& waker) { return poll_ready(waker, Direction::Read); }
   Poll<Result<ReadyEvent>> poll_write_ready(const Waker& waker) { return poll_ready(waker, Direction::Write); }

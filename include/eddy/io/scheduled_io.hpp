@@ -100,7 +100,10 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // Clears `event.ready` (never READ_CLOSED or WRITE_CLOSED: closed is final) if the tick has
   // not moved since `event` was taken.
-  void clear_readiness(ReadyEvent event) noexcept;
+  void clear_readiness(ReadyEvent event) noexcept {
+    const Ready clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
+    set_readiness(Tick::clear(event.tick), [clear](Ready curr) noexcept { return curr - clear; });
+  }
 
   // Marks the resource shut down (sticky) and wakes every waiter.
   void shutdown() noexcept;
@@ -111,7 +114,27 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // Wakes the waiters that `ready` satisfies: the reader slot for readable readiness, the writer
   // slot for writable readiness, every list waiter whose interest overlaps. Wakers are collected
   // 32 at a time and called with the lock dropped.
-  void wake(Ready ready) noexcept;
+  void wake(Ready ready) noexcept {
+    mutex_.lock();
+    const bool wake_reader = ready.is_readable() && reader_;
+    const bool wake_writer = ready.is_writable() && writer_;
+    if (!waiters_.empty()) [[unlikely]] {
+      wake_with_list(ready, wake_reader, wake_writer);  // unlocks
+      return;
+    }
+    // Inline fast path: the driver calls this for every event, and a socket used through the
+    // poll-style API (every read and write of the socket types) has only slot waiters. Nothing
+    // to batch: take at most two wakers and call them with the lock dropped.
+    if (!wake_reader && !wake_writer) {
+      mutex_.unlock();
+      return;
+    }
+    Waker reader = wake_reader ? std::move(reader_) : Waker();
+    Waker writer = wake_writer ? std::move(writer_) : Waker();
+    mutex_.unlock();
+    reader.wake();
+    writer.wake();
+  }
 
   // Poll-style readiness for one direction (one waker slot per direction; only the last waker
   // to poll is kept). Ready at once when the direction is ready or the resource is shut down.
@@ -146,6 +169,9 @@ class alignas(kScheduledIoAlign) ScheduledIo
   friend class Readiness;
 
   Poll<ReadyEvent> poll_readiness_slow(const Waker& waker, Direction direction) noexcept;
+  // wake() when list waiters exist. Called with mutex_ held; returns with it released. Wakes in
+  // batches of 32, dropping the lock for each batch.
+  void wake_with_list(Ready ready, bool wake_reader, bool wake_writer) noexcept;
 
   eddy::detail::sync::Atomic<std::uint32_t> refs_{1};
   eddy::detail::sync::Atomic<std::uint64_t> readiness_{0};

@@ -77,7 +77,7 @@ class TcpStream {
   detail::ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
   // Reads only if the socket is known readable; otherwise (or if recv would block, which
   // clears the readiness) gives EAGAIN at once. Costs no budget.
-  Result<std::size_t> try_read(MutableBuffer buf);
+  Result<std::size_t> try_read(MutableBuffer buf) noexcept { return io_.try_read(buf); }
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
     return io_.poll_read(waker, buf);
   }
@@ -88,7 +88,7 @@ class TcpStream {
   detail::WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
   // co_await: Result<void>; sends all of `buf`.
   detail::WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_write(ConstBuffer buf);
+  Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return io_.poll_write(waker, buf);
   }

@@ -57,14 +57,14 @@ class UnixStream {
 
   detail::ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
   detail::ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_read(MutableBuffer buf);
+  Result<std::size_t> try_read(MutableBuffer buf) noexcept { return io_.try_read(buf); }
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
     return io_.poll_read(waker, buf);
   }
 
   detail::WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
   detail::WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_write(ConstBuffer buf);
+  Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return io_.poll_write(waker, buf);
   }

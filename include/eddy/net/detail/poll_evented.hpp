@@ -107,6 +107,15 @@ class PollEvented {
     return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
   }
 
+  // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
+  // writes with try_write after every read.
+  Result<std::size_t> try_read(MutableBuffer buf) noexcept {
+    return try_io(Interest::READABLE, [&] { return sys_recv(fd_, buf, 0); });
+  }
+  Result<std::size_t> try_write(ConstBuffer buf) noexcept {
+    return try_io(Interest::WRITABLE, [&] { return sys_send(fd_, buf, 0); });
+  }
+
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
   // clearing readiness each time. One unit of budget per call of `f` that does not block.
   template <class F>
