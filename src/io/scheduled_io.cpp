@@ -54,14 +54,16 @@ void ScheduledIo::wake_with_list(Ready ready, bool wake_reader, bool wake_writer
 }
 
 Poll<ReadyEvent> ScheduledIo::poll_readiness_slow(const Waker& waker, Direction direction) noexcept {
-  const Ready mask = direction_mask(direction);
-  LockGuard<SpinLock> lock(mutex_);
   Waker& slot = direction == Direction::Read ? reader_ : writer_;
-  slot.clone_from(waker);
-
+  Waker replaced;  // dropped after the lock: dropping a task waker may destroy the task
+  mutex_.lock();
+  if (!slot.will_wake(waker)) replaced = std::exchange(slot, Waker(waker));
   // Re-check under the lock: the driver writes the word before it takes the lock in wake(), so
   // either it sees our waker or we see its readiness.
   const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+  mutex_.unlock();
+
+  const Ready mask = direction_mask(direction);
   if ((curr & kShutdownBit) != 0) return ReadyEvent{tick_of(curr), mask, true};
   const Ready ready = ready_of(curr) & mask;
   if (ready.is_empty()) return Pending;

@@ -36,10 +36,14 @@ TaskHeader* RuntimeShared::spawn(std::coroutine_handle<> root) {
 }
 
 void RuntimeShared::schedule(TaskHeader* task) noexcept {
-  if (context().runtime == this) {
+  if (context().runtime == this) [[likely]] {
     local_.push(task);
     return;
   }
+  schedule_remote(task);
+}
+
+void RuntimeShared::schedule_remote(TaskHeader* task) noexcept {
   {
     sync::LockGuard<sync::Mutex> lock(inject_mutex_);
     if (!inject_closed_) {

@@ -81,6 +81,9 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
 
  private:
+  // schedule() from another thread: the injection queue, and an unpark if needed. Out of line,
+  // so that the local push stays a leaf function.
+  [[gnu::noinline]] void schedule_remote(TaskHeader* task) noexcept;
   TaskHeader* next_task() noexcept;
   void run_task(TaskHeader* task) noexcept;
   void complete(TaskHeader* task, bool cancelled) noexcept;

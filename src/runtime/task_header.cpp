@@ -61,8 +61,7 @@ void TaskHeader::abort() noexcept {
   }
 }
 
-bool TaskHeader::transition_to_idle() noexcept {
-  std::uint32_t s = state_.load(std::memory_order_acquire);
+bool TaskHeader::transition_to_idle_slow(std::uint32_t s) noexcept {
   for (;;) {
     if ((s & (kNotified | kCancelled)) != 0) {
       const std::uint32_t next = (s & ~(kRunning | kNotified)) | kScheduled;

@@ -10,11 +10,14 @@
 #pragma once
 
 #include <coroutine>
+#include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "eddy/detail/context.hpp"
 #include "eddy/detail/task_header.hpp"
+#include "eddy/poll.hpp"
 
 namespace eddy::detail {
 
@@ -35,7 +38,13 @@ class PollAwaiter {
  private:
   bool try_poll(TaskHeader* task) noexcept {
     WakerRef waker(task);
-    result_ = static_cast<Derived*>(this)->poll(waker.get());
+    if constexpr (std::is_trivially_destructible_v<Poll<R>>) {
+      // Built in place (guaranteed copy elision): the poll's result lands in result_ without
+      // the temporary-and-copy an assignment costs. Nothing to destroy first.
+      ::new (static_cast<void*>(&result_)) Poll<R>(static_cast<Derived*>(this)->poll(waker.get()));
+    } else {
+      result_ = static_cast<Derived*>(this)->poll(waker.get());
+    }
     return result_.has_value();
   }
 
@@ -43,7 +52,7 @@ class PollAwaiter {
     return static_cast<PollAwaiter*>(self)->try_poll(task);
   }
 
-  std::optional<R> result_;
+  Poll<R> result_;
 };
 
 }  // namespace eddy::detail

@@ -89,7 +89,13 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   }
   // After a poll that did not finish the task: true if it must be queued again (it was woken or
   // aborted while running); then it is marked SCHEDULED and the caller keeps its reference.
-  bool transition_to_idle() noexcept;
+  bool transition_to_idle() noexcept {
+    // Fast path, inline: running and nothing happened meanwhile (the common case after a poll
+    // that suspended on I/O).
+    std::uint32_t s = kRunning;
+    if (state_.compare_exchange_strong(s, 0, std::memory_order_acq_rel, std::memory_order_acquire)) return false;
+    return transition_to_idle_slow(s);
+  }
   // Marks the task complete (finished or cancelled). A task that finished clears CANCELLED: an
   // abort() that arrived during its last poll came too late, and the result is kept (as in
   // tokio), so that "cancelled" always means the frame is gone.
@@ -155,6 +161,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   // Marks the task SCHEDULED (true: the caller must queue it) or NOTIFIED if running; false
   // when nothing needs queueing (already queued or notified, or complete).
   bool transition_to_notified() noexcept;
+  bool transition_to_idle_slow(std::uint32_t s) noexcept;
 
   sync::Atomic<std::uint32_t> state_{0};
   sync::Atomic<std::uint32_t> refs_{1};
