@@ -25,6 +25,9 @@ inline bool has_budget_remaining() noexcept {
 namespace detail {
 // Defers `waker` to after the next driver poll (the budget ran out).
 void budget_exhausted(const Waker& waker) noexcept;
+// has_budget() found none: outside a task, refills the unconstrained budget and returns true;
+// in a task, defers `waker` (budget_exhausted) and returns false.
+bool budget_exhausted_or_refill(const Waker& waker) noexcept;
 }  // namespace detail
 
 // Takes one unit of budget. Returns false when none is left; then `waker` has been deferred
@@ -44,15 +47,13 @@ inline bool poll_proceed(const Waker& waker) noexcept {
 // known to make progress (no take-and-give-back on every pending poll):
 // has_budget() is false when none is left, and then `waker` has been deferred as above.
 inline bool has_budget(const Waker& waker) noexcept {
-  if (eddy::detail::context().budget != 0) return true;
-  detail::budget_exhausted(waker);
-  return false;
+  if (eddy::detail::context().budget != 0) [[likely]] return true;
+  return detail::budget_exhausted_or_refill(waker);
 }
-// Takes one unit; call only after has_budget() said yes in the same poll.
-inline void consume_one() noexcept {
-  auto& budget = eddy::detail::context().budget;
-  if (budget != eddy::detail::kUnconstrained) --budget;
-}
+// Takes one unit; call only after has_budget() said yes in the same poll. No test for
+// "unconstrained": outside a task the budget is UINT32_MAX, and if four billion operations
+// ever drain it there, has_budget() refills it instead of deferring.
+inline void consume_one() noexcept { --eddy::detail::context().budget; }
 
 // Gives back one unit (an operation that took budget but made no progress).
 inline void restore_one() noexcept {

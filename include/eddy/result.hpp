@@ -51,6 +51,9 @@ struct ResultStorage {
   }
   ~ResultStorage() { destroy(); }
 
+  bool has() const noexcept { return has_; }
+  std::error_code err() const noexcept { return ec_; }
+
   void destroy() noexcept {
     if (has_) {
       value_.~T();
@@ -69,14 +72,19 @@ struct ResultStorage {
 
 template <class T>
 struct ResultStorage<T, true> {
-  ResultStorage(T&& v) noexcept : value_(std::move(v)), has_(true) {}
-  ResultStorage(std::error_code ec) noexcept : ec_(ec), has_(false) {}
+  ResultStorage(T&& v) noexcept : value_(v), cat_(nullptr) {}
+  ResultStorage(std::error_code ec) noexcept : err_(ec.value()), cat_(&ec.category()) {}
 
+  bool has() const noexcept { return cat_ == nullptr; }
+  std::error_code err() const noexcept { return {err_, *cat_}; }
+
+  // The error is kept as its value and category, and a null category means "a value": a
+  // Result<std::size_t> is then 16 bytes and travels in two registers.
   union {
     T value_;
-    std::error_code ec_;
+    int err_;
   };
-  bool has_;
+  const std::error_category* cat_;
 };
 
 }  // namespace detail
@@ -85,9 +93,9 @@ template <class T>
 class [[nodiscard]] Result : private detail::ResultStorage<T> {
   static_assert(!std::is_reference_v<T>, "Result<T&> is not supported");
   using Storage = detail::ResultStorage<T>;
-  using Storage::has_;
+  using Storage::has;
+  using Storage::err;
   using Storage::value_;
-  using Storage::ec_;
 
  public:
   using value_type = T;
@@ -100,8 +108,8 @@ class [[nodiscard]] Result : private detail::ResultStorage<T> {
   template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
   Result(E e) noexcept : Result(std::error_code(e)) {}  // NOLINT: implicit by design
 
-  bool has_value() const noexcept { return has_; }
-  explicit operator bool() const noexcept { return has_; }
+  bool has_value() const noexcept { return has(); }
+  explicit operator bool() const noexcept { return has(); }
 
   // Accessing the value of an error Result is a programmer's bug: it throws
   // std::system_error carrying the error (never undefined behaviour).
@@ -115,12 +123,12 @@ class [[nodiscard]] Result : private detail::ResultStorage<T> {
   const T* operator->() const { return &value(); }
 
   // The error, or an empty error_code when a value is held.
-  std::error_code error() const noexcept { return has_ ? std::error_code() : ec_; }
+  std::error_code error() const noexcept { return has() ? std::error_code() : err(); }
 
  private:
-  [[noreturn]] void throw_error() const { throw std::system_error(ec_, "eddy::Result::value() on an error"); }
+  [[noreturn]] void throw_error() const { throw std::system_error(err(), "eddy::Result::value() on an error"); }
   void check() const {
-    if (!has_) [[unlikely]] throw_error();
+    if (!has()) [[unlikely]] throw_error();
   }
 };
 

@@ -17,6 +17,16 @@ void budget_exhausted(const Waker& waker) noexcept {
   else waker.wake_by_ref();
 }
 
+bool budget_exhausted_or_refill(const Waker& waker) noexcept {
+  auto& ctx = context();
+  if (ctx.task == nullptr) {
+    ctx.budget = kUnconstrained;
+    return true;
+  }
+  budget_exhausted(waker);
+  return false;
+}
+
 bool ConsumeBudget::await_ready() noexcept {
   auto& ctx = context();
   if (ctx.budget == kUnconstrained) return true;

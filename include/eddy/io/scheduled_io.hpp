@@ -94,7 +94,15 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // The driver's hot path: OR in an event's readiness and bump the tick, then wake.
   void dispatch(Ready ready) noexcept {
-    set_readiness(Tick::set(), [ready](Ready curr) noexcept { return curr | ready; });
+    // set_readiness(Tick::set(), curr | ready) in its cheapest form: OR the bits in and add one
+    // to the tick field. The tick wraps at 2^32: its carry lands in bit 48, which kKeep masks
+    // off (bits 48..62 are always zero), so SHUTDOWN is carried through unchanged.
+    constexpr std::uint64_t kTickOne = 1ull << kTickShift;
+    constexpr std::uint64_t kKeep = kShutdownBit | kTickMask | kReadyMask;
+    std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    while (!readiness_.compare_exchange_weak(curr, ((curr | ready.bits()) + kTickOne) & kKeep,
+                                             std::memory_order_acq_rel, std::memory_order_acquire)) {
+    }
     wake(ready);
   }
 
@@ -139,12 +147,11 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // Poll-style readiness for one direction (one waker slot per direction; only the last waker
   // to poll is kept). Ready at once when the direction is ready or the resource is shut down.
   Poll<ReadyEvent> poll_readiness(const Waker& waker, Direction direction) noexcept {
-    // Fast path, inline: already ready (or shut down) costs one atomic load.
+    // Fast path, inline: already ready (or shut down) costs one atomic load and one test.
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-    const Ready ready = ready_of(curr) & direction_mask(direction);
-    const bool shutdown = (curr & kShutdownBit) != 0;
-    if (!ready.is_empty() || shutdown) return ReadyEvent{tick_of(curr), ready, shutdown};
-    return poll_readiness_slow(waker, direction);
+    const Ready mask = direction_mask(direction);
+    if ((curr & (mask.bits() | kShutdownBit)) == 0) return poll_readiness_slow(waker, direction);
+    return ReadyEvent{tick_of(curr), ready_of(curr) & mask, (curr & kShutdownBit) != 0};
   }
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
