@@ -53,21 +53,9 @@ void ScheduledIo::wake_with_list(Ready ready, bool wake_reader, bool wake_writer
   wakers.wake_all();
 }
 
-Poll<ReadyEvent> ScheduledIo::poll_readiness_slow(const Waker& waker, Direction direction) noexcept {
-  Waker& slot = direction == Direction::Read ? reader_ : writer_;
-  Waker replaced;  // dropped after the lock: dropping a task waker may destroy the task
-  mutex_.lock();
-  if (!slot.will_wake(waker)) replaced = std::exchange(slot, Waker(waker));
-  // Re-check under the lock: the driver writes the word before it takes the lock in wake(), so
-  // either it sees our waker or we see its readiness.
-  const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+void ScheduledIo::replace_slot(Waker& slot, const Waker& waker) noexcept {
+  Waker old = std::exchange(slot, Waker(waker));
   mutex_.unlock();
-
-  const Ready mask = direction_mask(direction);
-  if ((curr & kShutdownBit) != 0) return ReadyEvent{tick_of(curr), mask, true};
-  const Ready ready = ready_of(curr) & mask;
-  if (ready.is_empty()) return Pending;
-  return ReadyEvent{tick_of(curr), ready, false};
 }
 
 void ScheduledIo::clear_wakers() noexcept {

@@ -150,8 +150,25 @@ class alignas(kScheduledIoAlign) ScheduledIo
     // Fast path, inline: already ready (or shut down) costs one atomic load and one test.
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     const Ready mask = direction_mask(direction);
-    if ((curr & (mask.bits() | kShutdownBit)) == 0) return poll_readiness_slow(waker, direction);
-    return ReadyEvent{tick_of(curr), ready_of(curr) & mask, (curr & kShutdownBit) != 0};
+    if ((curr & (mask.bits() | kShutdownBit)) != 0) {
+      return ReadyEvent{tick_of(curr), ready_of(curr) & mask, (curr & kShutdownBit) != 0};
+    }
+    // Not ready: store the waker in the direction's slot, then re-check under the lock. The
+    // driver writes the word before it takes the lock in wake(), so either it sees our waker
+    // or we see its readiness. Inline too: every read that waits comes here.
+    Waker& slot = direction == Direction::Read ? reader_ : writer_;
+    mutex_.lock();
+    if (!slot.will_wake(waker)) [[likely]] {
+      if (slot) [[unlikely]] {
+        replace_slot(slot, waker);  // unlocks
+        return poll_readiness(waker, direction);
+      }
+      slot.clone_from(waker);
+    }
+    const std::uint64_t again = readiness_.load(std::memory_order_acquire);
+    mutex_.unlock();
+    if ((again & (mask.bits() | kShutdownBit)) == 0) return Pending;
+    return ReadyEvent{tick_of(again), ready_of(again) & mask, (again & kShutdownBit) != 0};
   }
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
@@ -175,7 +192,10 @@ class alignas(kScheduledIoAlign) ScheduledIo
  private:
   friend class Readiness;
 
-  Poll<ReadyEvent> poll_readiness_slow(const Waker& waker, Direction direction) noexcept;
+  // Called with mutex_ held and `slot` holding a different waker: installs a clone of `waker`,
+  // releases the lock, then drops the old waker (dropping a task waker may destroy the task,
+  // which may take this lock).
+  void replace_slot(Waker& slot, const Waker& waker) noexcept;
   // wake() when list waiters exist. Called with mutex_ held; returns with it released. Wakes in
   // batches of 32, dropping the lock for each batch.
   void wake_with_list(Ready ready, bool wake_reader, bool wake_writer) noexcept;
