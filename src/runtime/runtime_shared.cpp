@@ -85,7 +85,7 @@ TaskHeader* RuntimeShared::next_task() noexcept {
   return nullptr;
 }
 
-void RuntimeShared::run_task(TaskHeader* task) noexcept {
+inline void RuntimeShared::run_task(TaskHeader* task) noexcept {
   const std::uint32_t prev = task->transition_to_running();
   if ((prev & TaskHeader::kCancelled) != 0) {
     complete(task, true);

@@ -85,7 +85,8 @@ class RuntimeShared final : public Scheduler, public std::enable_shared_from_thi
   // so that the local push stays a leaf function.
   [[gnu::noinline]] void schedule_remote(TaskHeader* task) noexcept;
   TaskHeader* next_task() noexcept;
-  void run_task(TaskHeader* task) noexcept;
+  // Inlined into run_until, its only hot caller.
+  [[gnu::always_inline]] inline void run_task(TaskHeader* task) noexcept;
   void complete(TaskHeader* task, bool cancelled) noexcept;
   void park(DriverStack& driver, bool block);
   bool take_injected() noexcept;

@@ -158,12 +158,11 @@ class alignas(kScheduledIoAlign) ScheduledIo
     // or we see its readiness. Inline too: every read that waits comes here.
     Waker& slot = direction == Direction::Read ? reader_ : writer_;
     mutex_.lock();
-    if (!slot.will_wake(waker)) [[likely]] {
-      if (slot) [[unlikely]] {
-        replace_slot(slot, waker);  // unlocks
-        return poll_readiness(waker, direction);
-      }
-      slot.clone_from(waker);
+    if (!slot) [[likely]] {
+      slot = Waker(waker);  // the common case: wake() emptied the slot
+    } else if (!slot.will_wake(waker)) {
+      replace_slot(slot, waker);  // unlocks
+      return poll_readiness(waker, direction);
     }
     const std::uint64_t again = readiness_.load(std::memory_order_acquire);
     mutex_.unlock();
