@@ -85,6 +85,11 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   // Marks the task running; returns the previous state.
   std::uint32_t transition_to_running() noexcept {
+    // The common case in one CAS (fetch_xor whose result is used compiles to a CAS loop anyway).
+    std::uint32_t s = kScheduled;
+    if (state_.compare_exchange_strong(s, kRunning, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return kScheduled;
+    }
     return state_.fetch_xor(kScheduled | kRunning, std::memory_order_acq_rel);
   }
   // After a poll that did not finish the task: true if it must be queued again (it was woken or

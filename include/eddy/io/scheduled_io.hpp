@@ -109,8 +109,16 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // Clears `event.ready` (never READ_CLOSED or WRITE_CLOSED: closed is final) if the tick has
   // not moved since `event` was taken.
   void clear_readiness(ReadyEvent event) noexcept {
-    const Ready clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
-    set_readiness(Tick::clear(event.tick), [clear](Ready curr) noexcept { return curr - clear; });
+    // set_readiness(Tick::clear(event.tick), curr - clear) in its cheapest form (every short
+    // read and write comes here): clear the bits while the tick is still the event's.
+    const std::uint64_t clear = (event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED)).bits();
+    std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    while (tick_of(curr) == event.tick) {
+      if (readiness_.compare_exchange_weak(curr, curr & ~clear, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        return;
+      }
+    }
   }
 
   // Marks the resource shut down (sticky) and wakes every waiter.
