@@ -9,6 +9,7 @@
 // members (a Readiness, say) unlink themselves from whatever they wait on.
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <new>
 #include <optional>
@@ -28,6 +29,19 @@ class PollAwaiter {
 
   bool await_suspend(std::coroutine_handle<> h) noexcept {
     TaskHeader& task = current_task_or_die("an eddy awaitable");
+    // An awaiter may offer a cheap first look, `bool wait_if_pending(const Waker&)`: true means
+    // "not ready, and the waker is registered", exactly what a pending poll would have done, so
+    // the task suspends without running the whole operation's poll (a read that waits for data
+    // skips the read path). False means "maybe ready": poll for real.
+    if constexpr (requires(Derived& d, const Waker& w) {
+                    { d.wait_if_pending(w) } -> std::same_as<bool>;
+                  }) {
+      WakerRef waker(&task);
+      if (static_cast<Derived*>(this)->wait_if_pending(waker.get())) {
+        task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
+        return true;
+      }
+    }
     if (try_poll(&task)) return false;
     task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
     return true;

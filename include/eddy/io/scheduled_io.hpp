@@ -161,21 +161,15 @@ class alignas(kScheduledIoAlign) ScheduledIo
     if ((curr & (mask.bits() | kShutdownBit)) != 0) {
       return ReadyEvent{tick_of(curr), ready_of(curr) & mask, (curr & kShutdownBit) != 0};
     }
-    // Not ready: store the waker in the direction's slot, then re-check under the lock. The
-    // driver writes the word before it takes the lock in wake(), so either it sees our waker
-    // or we see its readiness. Inline too: every read that waits comes here.
-    Waker& slot = direction == Direction::Read ? reader_ : writer_;
-    mutex_.lock();
-    if (!slot) [[likely]] {
-      slot = Waker(waker);  // the common case: wake() emptied the slot
-    } else if (!slot.will_wake(waker)) {
-      replace_slot(slot, waker);  // unlocks
-      return poll_readiness(waker, direction);
-    }
-    const std::uint64_t again = readiness_.load(std::memory_order_acquire);
-    mutex_.unlock();
-    if ((again & (mask.bits() | kShutdownBit)) == 0) return Pending;
-    return ReadyEvent{tick_of(again), ready_of(again) & mask, (again & kShutdownBit) != 0};
+    return register_and_recheck(waker, direction);
+  }
+
+  // True when `direction` is not ready (nor shut down) and `waker` now waits in its slot, as a
+  // pending poll_readiness leaves it; false when it is ready (the waker may be stored anyway).
+  bool wait_if_pending(const Waker& waker, Direction direction) noexcept {
+    const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
+    if ((curr & (direction_mask(direction).bits() | kShutdownBit)) != 0) return false;
+    return !register_and_recheck(waker, direction).has_value();
   }
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
@@ -199,6 +193,25 @@ class alignas(kScheduledIoAlign) ScheduledIo
  private:
   friend class Readiness;
 
+  // poll_readiness once the word said "not ready": store the waker in the direction's slot,
+  // then re-check under the lock. The driver writes the word before it takes the lock in
+  // wake(), so either it sees our waker or we see its readiness. Inline: every read that waits
+  // comes here.
+  Poll<ReadyEvent> register_and_recheck(const Waker& waker, Direction direction) noexcept {
+    const Ready mask = direction_mask(direction);
+    Waker& slot = direction == Direction::Read ? reader_ : writer_;
+    mutex_.lock();
+    if (!slot) [[likely]] {
+      slot = Waker(waker);  // the common case: wake() emptied the slot
+    } else if (!slot.will_wake(waker)) {
+      replace_slot(slot, waker);  // unlocks
+      return poll_readiness(waker, direction);
+    }
+    const std::uint64_t again = readiness_.load(std::memory_order_acquire);
+    mutex_.unlock();
+    if ((again & (mask.bits() | kShutdownBit)) == 0) return Pending;
+    return ReadyEvent{tick_of(again), ready_of(again) & mask, (again & kShutdownBit) != 0};
+  }
   // Called with mutex_ held and `slot` holding a different waker: installs a clone of `waker`,
   // releases the lock, then drops the old waker (dropping a task waker may destroy the task,
   // which may take this lock).

@@ -24,6 +24,7 @@ class ReadAwaiter : public eddy::detail::PollAwaiter<ReadAwaiter, Result<std::si
  public:
   ReadAwaiter(PollEvented& io, MutableBuffer buf) noexcept : io_(&io), buf_(buf) {}
   Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_read(waker, buf_); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Read); }
 
  private:
   PollEvented* io_;
@@ -34,6 +35,7 @@ class WriteAwaiter : public eddy::detail::PollAwaiter<WriteAwaiter, Result<std::
  public:
   WriteAwaiter(PollEvented& io, ConstBuffer buf) noexcept : io_(&io), buf_(buf) {}
   Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_write(waker, buf_); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Write); }
 
  private:
   PollEvented* io_;

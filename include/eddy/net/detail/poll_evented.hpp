@@ -116,6 +116,12 @@ class PollEvented {
     return try_io(Interest::WRITABLE, [&] { return sys_send(fd_, buf, 0); });
   }
 
+  // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and
+  // `waker` is now registered for it; false when it may be ready (then poll for real).
+  bool wait_if_pending(const Waker& waker, io::Direction direction) noexcept {
+    return reg_->scheduled_io().wait_if_pending(waker, direction);
+  }
+
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
   // clearing readiness each time. One unit of budget per call of `f` that does not block.
   template <class F>
