@@ -18,7 +18,11 @@ void waker_drop(void* data) noexcept { static_cast<TaskHeader*>(data)->unref(); 
 const WakerVTable TaskHeader::kWakerVTable = {&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
 
 bool TaskHeader::transition_to_notified() noexcept {
-  std::uint32_t s = state_.load(std::memory_order_acquire);
+  // The common case first: idle (suspended, not queued) -> SCHEDULED in one CAS.
+  std::uint32_t s = 0;
+  if (state_.compare_exchange_strong(s, kScheduled, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return true;
+  }
   for (;;) {
     if ((s & kComplete) != 0) return false;
     if ((s & kRunning) != 0) {
