@@ -124,13 +124,11 @@ void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   for (int i = 0; i < n; ++i) {
     const auto& ev = events_[static_cast<std::size_t>(i)];
     const std::uint64_t token = EpollSelector::token_of(ev);
-    if (token == kTokenWakeup) {
-      // Nothing to do: the write that caused this edge already ended the wait. The eventfd is
-      // never drained; every write makes a new edge.
-      continue;
-    }
-    if (token == kTokenSignal) {
-      signal_ready_ = true;
+    static_assert(kTokenWakeup == 0 && kTokenSignal == 1);
+    if (token <= kTokenSignal) [[unlikely]] {
+      // The eventfd: nothing to do, the write that caused this edge already ended the wait (it
+      // is never drained; every write makes a new edge). The signal pipe: note it.
+      if (token == kTokenSignal) signal_ready_ = true;
       continue;
     }
     // Safe by the RegistrationSet invariant: the resource cannot have been freed since this

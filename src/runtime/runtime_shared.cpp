@@ -92,12 +92,13 @@ inline void RuntimeShared::run_task(TaskHeader* task) noexcept {
     task->unref();
     return;
   }
+  // The context is not reset after the poll: the scheduler's own code between two tasks polls
+  // nothing, and run_until resets it (no task, unconstrained budget) before anything else can
+  // run on this thread: parking (wakers, timers) and returning from block_on.
   Context& ctx = context();
   ctx.task = task;
   ctx.budget = coop::kInitialBudget;
   task->run();
-  ctx.task = nullptr;
-  ctx.budget = kUnconstrained;
 
   if (task->root_done()) {
     complete(task, false);
@@ -124,6 +125,9 @@ void RuntimeShared::complete(TaskHeader* task, bool cancelled) noexcept {
 }
 
 void RuntimeShared::park(DriverStack& driver, bool block) {
+  Context& ctx = context();
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
   if (block) {
     parked_.store(true, std::memory_order_seq_cst);
     if (!has_injected_.load(std::memory_order_seq_cst)) driver.park();
@@ -157,6 +161,8 @@ void RuntimeShared::run_until(DriverStack& driver, TaskHeader& main) {
     // Nothing to run: block in the driver, unless yielded tasks are waiting for a driver poll.
     park(driver, deferred_.empty());
   }
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
   ctx.runtime = nullptr;
 }
 
