@@ -100,7 +100,8 @@ inline void RuntimeShared::run_task(TaskHeader* task) noexcept {
   ctx.budget = coop::kInitialBudget;
   task->run();
 
-  if (task->root_done()) {
+  // root() is never null here: only complete() and shutdown() destroy a frame, never a poll.
+  if (task->root().done()) {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {
