@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "eddy/async_fd.hpp"
+#include "eddy/detail/context.hpp"
 #include "eddy/runtime.hpp"
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
@@ -225,4 +226,29 @@ TEST(Coop, PollReadyConsumesBudgetOnlyWhenReady) {
   }(a.get()));
   EXPECT_TRUE(out.ok);
   EXPECT_EQ(out.ready_polls, static_cast<int>(eddy::coop::kInitialBudget));
+}
+
+// Outside a task the budget is "unconstrained" (UINT32_MAX) and operations decrement it without
+// testing for that value. If it ever drains (four billion operations), the next operation
+// refills it instead of deferring: code outside a runtime never sees Pending for lack of budget.
+TEST(Coop, UnconstrainedBudgetRefillsInsteadOfRunningOut) {
+  auto& ctx = eddy::detail::context();
+  ASSERT_EQ(ctx.task, nullptr);
+  const auto saved = ctx.budget;
+  ctx.budget = 1;  // as if the unconstrained budget had nearly drained
+  int wakes = 0;
+  struct Counter {
+    static void* clone(void* d) noexcept { return d; }
+    static void wake(void* d) noexcept { ++*static_cast<int*>(d); }
+    static void drop(void*) noexcept {}
+  };
+  static constexpr eddy::WakerVTable kVTable{&Counter::clone, &Counter::wake, &Counter::wake, &Counter::drop};
+  const eddy::Waker w = eddy::Waker::from_raw(&wakes, &kVTable);
+  EXPECT_TRUE(eddy::coop::has_budget(w));
+  eddy::coop::consume_one();
+  EXPECT_EQ(ctx.budget, 0u);
+  EXPECT_TRUE(eddy::coop::has_budget(w)) << "refilled, not exhausted";
+  EXPECT_EQ(ctx.budget, eddy::detail::kUnconstrained);
+  EXPECT_EQ(wakes, 0) << "nothing deferred or woken";
+  ctx.budget = saved;
 }

@@ -12,6 +12,7 @@
 
 #include "eddy/async_fd.hpp"
 #include "eddy/coop.hpp"
+#include "eddy/detail/context.hpp"
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
 
@@ -422,4 +423,47 @@ TEST(RuntimeDeathTest, BlockOnInsideARuntimeAborts) {
         }(inner));
       },
       "block_on called from inside a runtime");
+}
+
+namespace {
+// What a waker saw of the calling thread's context when the driver woke it.
+struct SeenContext {
+  std::atomic<int> wakes{0};
+  eddy::detail::TaskHeader* task = nullptr;
+  std::uint32_t budget = 0;
+};
+void seen_record(void* data) noexcept {
+  auto* s = static_cast<SeenContext*>(data);
+  s->task = eddy::detail::context().task;
+  s->budget = eddy::detail::context().budget;
+  s->wakes.fetch_add(1);
+}
+void* seen_clone(void* data) noexcept { return data; }
+void seen_drop(void*) noexcept {}
+constexpr eddy::WakerVTable kSeenVTable{&seen_clone, &seen_record, &seen_record, &seen_drop};
+}  // namespace
+
+// The scheduler sets the current task and its budget before each poll and resets them only
+// before it parks (not after every task): wakers and timers run by the driver must see no task
+// and an unconstrained budget, and so must the caller once block_on returns.
+TEST(Runtime, DriverWakersAndTheCallerSeeNoTaskAndNoBudget) {
+  auto rt = make_rt();
+  auto [a, b] = eddy_test::make_socketpair();
+  SeenContext seen;
+  seen.task = reinterpret_cast<eddy::detail::TaskHeader*>(&seen);  // anything but null
+  bool in_task = rt.block_on([](int rfd, int wfd, SeenContext& s) -> Task<bool> {
+    auto fd = eddy::AsyncFd<int>::create(std::move(rfd), Interest::READABLE);
+    if (!fd) co_return false;
+    const bool had_task = eddy::detail::context().task != nullptr;
+    const eddy::Waker w = eddy::Waker::from_raw(&s, &kSeenVTable);
+    if (fd->poll_read_ready(w).has_value()) co_return false;  // nothing written yet: pending
+    eddy_test::write_byte(wfd);
+    co_await eddy::yield_now();  // resumed after a driver poll, which wakes `w`
+    co_return had_task && s.wakes.load() == 1;
+  }(a.get(), b.get(), seen));
+  EXPECT_TRUE(in_task);
+  EXPECT_EQ(seen.task, nullptr);
+  EXPECT_EQ(seen.budget, eddy::detail::kUnconstrained);
+  EXPECT_EQ(eddy::detail::context().task, nullptr);
+  EXPECT_EQ(eddy::detail::context().budget, eddy::detail::kUnconstrained);
 }

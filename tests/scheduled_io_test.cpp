@@ -507,3 +507,87 @@ TEST(Readiness, ShutdownWakesEveryWaiterAndLaterPollsSeeIt) {
   EXPECT_TRUE(slot_ev->is_shutdown);
   EXPECT_EQ(list_w.outstanding() + reader.outstanding() + writer.outstanding(), 0);
 }
+
+// --- the inline fast paths of the socket hot path ----------------------------------------------
+
+// dispatch() bumps the tick with an add on the whole word: at the 2^32 wrap the carry must not
+// leak into the bits above the tick, and SHUTDOWN and the ready bits must survive it.
+TEST(ScheduledIo, DispatchWrapsTheTickWithoutTouchingOtherBits) {
+  auto io = make_io();
+  const std::uint64_t word = ScheduledIo::kShutdownBit |
+                             (std::uint64_t{0xffffffff} << ScheduledIo::kTickShift) |
+                             Ready::WRITABLE.bits();
+  io->store_word_for_testing(word);
+  io->dispatch(Ready::READABLE);
+  EXPECT_EQ(tick(*io), 0u);
+  EXPECT_EQ(ready_bits(*io), Ready::READABLE | Ready::WRITABLE);
+  EXPECT_TRUE(io->is_shutdown());
+  EXPECT_EQ(io->readiness_word() & ~(ScheduledIo::kShutdownBit | ScheduledIo::kTickMask | ScheduledIo::kReadyMask), 0u);
+  io->dispatch(Ready::READABLE);
+  EXPECT_EQ(tick(*io), 1u);
+}
+
+TEST(ScheduledIo, DispatchWrapsTheTickWithoutShutdown) {
+  auto io = make_io();
+  io->store_word_for_testing(std::uint64_t{0xffffffff} << ScheduledIo::kTickShift);
+  io->dispatch(Ready::WRITABLE);
+  EXPECT_EQ(io->readiness_word(), std::uint64_t{Ready::WRITABLE.bits()});
+}
+
+// A clear taken before the wrap must not erase readiness set after it, even though the tick
+// values are close.
+TEST(ScheduledIo, ClearWithTheTickBeforeAWrapIsStale) {
+  auto io = make_io();
+  io->store_word_for_testing(std::uint64_t{0xffffffff} << ScheduledIo::kTickShift);
+  const ReadyEvent old{0xffffffffu, Ready::READABLE, false};
+  io->dispatch(Ready::READABLE);  // tick 0
+  io->clear_readiness(old);
+  EXPECT_EQ(ready_bits(*io), Ready::READABLE);
+  io->clear_readiness(ReadyEvent{0u, Ready::READABLE, false});
+  EXPECT_TRUE(ready_bits(*io).is_empty());
+}
+
+TEST(ScheduledIo, WaitIfPendingRegistersTheWakerWhenNotReady) {
+  auto io = make_io();
+  TestWaker tw;
+  EXPECT_TRUE(io->wait_if_pending(tw.waker(), Direction::Read));
+  EXPECT_EQ(tw.outstanding(), 1);  // stored in the reader slot
+  io->dispatch(Ready::WRITABLE);
+  EXPECT_EQ(tw.woken(), 0);
+  io->dispatch(Ready::READABLE);
+  EXPECT_EQ(tw.wakes(), 1);
+  EXPECT_EQ(tw.outstanding(), 0);
+}
+
+TEST(ScheduledIo, WaitIfPendingIsFalseWhenReadyAndStoresNothing) {
+  auto io = make_io();
+  io->dispatch(Ready::READ_CLOSED);  // closed counts as readable
+  TestWaker tw;
+  EXPECT_FALSE(io->wait_if_pending(tw.waker(), Direction::Read));
+  EXPECT_EQ(tw.outstanding(), 0);
+  EXPECT_TRUE(io->wait_if_pending(tw.waker(), Direction::Write));
+  EXPECT_EQ(tw.outstanding(), 1);
+}
+
+TEST(ScheduledIo, WaitIfPendingIsFalseAfterShutdown) {
+  auto io = make_io();
+  io->shutdown();
+  TestWaker tw;
+  EXPECT_FALSE(io->wait_if_pending(tw.waker(), Direction::Read));
+  EXPECT_FALSE(io->wait_if_pending(tw.waker(), Direction::Write));
+}
+
+// A different waker in the slot is replaced (and released), the same one is kept as is.
+TEST(ScheduledIo, WaitIfPendingReplacesAnotherWakerInTheSlot) {
+  auto io = make_io();
+  TestWaker first, second;
+  EXPECT_TRUE(io->wait_if_pending(first.waker(), Direction::Read));
+  EXPECT_TRUE(io->wait_if_pending(second.waker(), Direction::Read));
+  EXPECT_EQ(first.outstanding(), 0);
+  EXPECT_EQ(second.outstanding(), 1);
+  EXPECT_TRUE(io->wait_if_pending(second.waker(), Direction::Read));
+  EXPECT_EQ(second.outstanding(), 1);
+  io->dispatch(Ready::READABLE);
+  EXPECT_EQ(first.woken(), 0);
+  EXPECT_EQ(second.wakes(), 1);
+}

@@ -184,6 +184,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // The raw word, for tests and diagnostics.
   std::uint64_t readiness_word() const noexcept { return readiness_.load(std::memory_order_acquire); }
+  // Overwrites the word: tests use it to put the tick next to its 2^32 wrap.
+  void store_word_for_testing(std::uint64_t word) noexcept { readiness_.store(word, std::memory_order_release); }
 
   static constexpr Ready ready_of(std::uint64_t word) noexcept { return Ready::from_bits(word & kReadyMask); }
   static constexpr std::uint32_t tick_of(std::uint64_t word) noexcept {
