@@ -110,6 +110,7 @@ class IoAwaiter : public eddy::detail::PollAwaiter<IoAwaiter<F>, std::invoke_res
   IoAwaiter(PollEvented& io, io::Direction direction, F f) noexcept(std::is_nothrow_move_constructible_v<F>)
       : io_(&io), direction_(direction), f_(std::move(f)) {}
   Poll<R> poll(const Waker& waker) { return io_->poll_io(waker, direction_, f_); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, direction_); }
 
  private:
   PollEvented* io_;
