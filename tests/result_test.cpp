@@ -96,10 +96,12 @@ TEST(Result, NonTrivialValueIsMovedAndDestroyed) {
     EXPECT_EQ(**r, 5);
     Result<std::shared_ptr<int>> moved = std::move(r);
     EXPECT_EQ(**moved, 5);
-    moved = Result<std::shared_ptr<int>>(std::error_code(ENOENT, std::system_category()));
-    EXPECT_TRUE(watch.expired()) << "assigning an error destroys the value held";
-    EXPECT_EQ(moved.error(), std::errc::no_such_file_or_directory);
+    EXPECT_FALSE(watch.expired());
   }
+  EXPECT_TRUE(watch.expired()) << "destroying the Result destroys the value it holds";
+  Result<std::shared_ptr<int>> err = std::error_code(ENOENT, std::system_category());
+  ASSERT_FALSE(err);
+  EXPECT_EQ(err.error(), std::errc::no_such_file_or_directory);
 }
 
 TEST(Result, VoidResult) {

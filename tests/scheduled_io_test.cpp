@@ -591,3 +591,39 @@ TEST(ScheduledIo, WaitIfPendingReplacesAnotherWakerInTheSlot) {
   EXPECT_EQ(first.woken(), 0);
   EXPECT_EQ(second.wakes(), 1);
 }
+
+namespace {
+// A waker whose clone makes the resource readable, as if an event arrived between the first
+// look at the readiness word and the re-check under the lock.
+struct RacingWaker {
+  ScheduledIo* io;
+  int refs = 0;
+};
+void* racing_clone(void* d) noexcept {
+  auto* r = static_cast<RacingWaker*>(d);
+  ++r->refs;
+  r->io->store_word_for_testing(r->io->readiness_word() | Ready::READABLE.bits());
+  return d;
+}
+void racing_drop(void* d) noexcept { --static_cast<RacingWaker*>(d)->refs; }
+void racing_wake(void* d) noexcept { racing_drop(d); }
+void racing_wake_by_ref(void*) noexcept {}
+constexpr eddy::WakerVTable kRacingVTable{&racing_clone, &racing_wake, &racing_wake_by_ref, &racing_drop};
+}  // namespace
+
+// When readiness arrives while the waker is being stored, the poll is ready and the waker it
+// stored is taken back: nothing of the caller stays in the slot (a finished task's waker left
+// there would keep its frame, and the socket in it, alive).
+TEST(ScheduledIo, ReadinessDuringRegistrationLeavesNoWakerBehind) {
+  auto io = make_io();
+  RacingWaker rw{io.get()};
+  const eddy::Waker w = eddy::Waker::from_raw(&rw, &kRacingVTable);
+  auto ev = io->poll_readiness(w, Direction::Read);
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->ready, Ready::READABLE);
+  EXPECT_EQ(rw.refs, 0) << "the stored clone was dropped again";
+
+  io->clear_readiness(*ev);
+  EXPECT_FALSE(io->wait_if_pending(w, Direction::Read)) << "readable again by the time of the re-check";
+  EXPECT_EQ(rw.refs, 0);
+}

@@ -44,6 +44,10 @@ void RuntimeShared::schedule(TaskHeader* task) noexcept {
 }
 
 void RuntimeShared::schedule_remote(TaskHeader* task) noexcept {
+  // The caller's reference to `task` becomes the queue's. Once the task is in inject_, the
+  // runtime thread may run it and drop it, and with it the last reference to this object (a
+  // runtime being destroyed meanwhile): keep this object alive until we are done with it.
+  const std::shared_ptr<RuntimeShared> self = shared_from_this();
   {
     sync::LockGuard<sync::Mutex> lock(inject_mutex_);
     if (!inject_closed_) {

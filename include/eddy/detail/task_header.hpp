@@ -31,7 +31,10 @@ class TaskHeader;
 // What a task's waker talks to. Implemented by each scheduler flavour.
 class Scheduler {
  public:
-  // Queue `task` to run; the caller passes one reference. Any thread.
+  // Queue `task` to run; the caller passes one reference. Any thread. Once the task is queued
+  // that reference may be gone (run and dropped by another thread), and with it the last
+  // reference to the scheduler: an implementation that still needs itself afterwards must keep
+  // itself alive.
   virtual void schedule(TaskHeader* task) noexcept = 0;
 
  protected:

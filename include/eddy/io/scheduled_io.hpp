@@ -203,15 +203,23 @@ class alignas(kScheduledIoAlign) ScheduledIo
     const Ready mask = direction_mask(direction);
     Waker& slot = direction == Direction::Read ? reader_ : writer_;
     mutex_.lock();
-    if (!slot) [[likely]] {
+    const bool stored = !slot;
+    if (stored) [[likely]] {
       slot = Waker(waker);  // the common case: wake() emptied the slot
     } else if (!slot.will_wake(waker)) {
       replace_slot(slot, waker);  // unlocks
       return poll_readiness(waker, direction);
     }
     const std::uint64_t again = readiness_.load(std::memory_order_acquire);
+    if ((again & (mask.bits() | kShutdownBit)) == 0) [[likely]] {
+      mutex_.unlock();
+      return Pending;
+    }
+    // Readiness came between the two loads: the caller proceeds now, so take back the waker
+    // stored above. Left in the slot it would keep its task alive, and a finished task's frame
+    // may own this very resource: a cycle that would keep the fd open until the next event.
+    Waker taken = stored ? std::move(slot) : Waker();
     mutex_.unlock();
-    if ((again & (mask.bits() | kShutdownBit)) == 0) return Pending;
     return ReadyEvent{tick_of(again), ready_of(again) & mask, (again & kShutdownBit) != 0};
   }
   // Called with mutex_ held and `slot` holding a different waker: installs a clone of `waker`,
