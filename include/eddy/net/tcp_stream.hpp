@@ -36,6 +36,7 @@
 #include "eddy/net/detail/connect_core.hpp"
 #include "eddy/net/detail/io_awaiters.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/detail/stream_base.hpp"
 #include "eddy/net/shutdown.hpp"
 #include "eddy/net/socket_addr.hpp"
 #include "eddy/net/split.hpp"
@@ -51,7 +52,7 @@ namespace detail {
 class TcpConnectAwaiter;
 }
 
-class TcpStream {
+class TcpStream : public detail::StreamBase<TcpStream> {
  public:
   // co_await: Result<TcpStream>. A non-blocking connect, then a wait for writability, then
   // SO_ERROR (a refused connection gives ECONNREFUSED). Cancellation closes the socket.
@@ -61,66 +62,18 @@ class TcpStream {
   // runtime. On failure the fd is closed.
   static Result<TcpStream> from_fd(OwnedFd fd);
   // Adopts an already registered socket (used by TcpListener::accept).
-  explicit TcpStream(detail::PollEvented io) noexcept : io_(std::move(io)) {}
+  explicit TcpStream(detail::PollEvented io) noexcept : StreamBase(std::move(io)) {}
 
   TcpStream(TcpStream&&) noexcept = default;
   TcpStream& operator=(TcpStream&&) noexcept = default;
   // Deregisters and closes the socket.
   ~TcpStream() = default;
 
-  // --- reading ---
+  // Reading, writing, readiness and split(): see detail::StreamBase.
 
-  // co_await: Result<size_t>, the bytes read (at least 1 unless `buf` is empty); 0 means the
-  // peer shut down its write side and everything it sent has been read.
-  detail::ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
-  // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
-  detail::ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
-  // Reads only if the socket is known readable; otherwise (or if recv would block, which
-  // clears the readiness) gives EAGAIN at once. Costs no budget.
-  Result<std::size_t> try_read(MutableBuffer buf) noexcept { return io_.try_read(buf); }
-  Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
-    return io_.poll_read(waker, buf);
-  }
-
-  // --- writing ---
-
-  // co_await: Result<size_t>, the bytes sent (may be fewer than buf.size()).
-  detail::WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
-  // co_await: Result<void>; sends all of `buf`.
-  detail::WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
-  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
-    return io_.poll_write(waker, buf);
-  }
   // Closes one or both directions (default: our write side, so the peer reads EOF). Calling it
   // again, or after the connection was reset, succeeds (ENOTCONN is not an error here).
   Result<void> shutdown(Shutdown how = Shutdown::Write);
-
-  // --- readiness ---
-
-  // co_await: Result<Ready>, the readiness seen (possibly spurious: try the operation, and
-  // wait again if it would block). Any number of tasks may wait; costs no budget.
-  detail::ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
-  detail::ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
-  detail::ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
-  // Poll-style readiness (one waker per direction; consumes budget when ready).
-  Poll<Result<Ready>> poll_read_ready(const Waker& waker) noexcept {
-    return io_.poll_ready(waker, io::Direction::Read);
-  }
-  Poll<Result<Ready>> poll_write_ready(const Waker& waker) noexcept {
-    return io_.poll_ready(waker, io::Direction::Write);
-  }
-
-  // --- halves ---
-
-  std::pair<ReadHalf<TcpStream>, WriteHalf<TcpStream>> split() noexcept {
-    return {ReadHalf<TcpStream>(*this), WriteHalf<TcpStream>(*this)};
-  }
-  // Allocates once (the shared stream).
-  std::pair<OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>> into_split() && {
-    auto shared = std::make_shared<TcpStream>(std::move(*this));
-    return {OwnedReadHalf<TcpStream>(shared), OwnedWriteHalf<TcpStream>(shared)};
-  }
 
   // --- socket options and addresses ---
 
@@ -133,11 +86,6 @@ class TcpStream {
   // The pending socket error (SO_ERROR), cleared by reading it; empty if none.
   std::error_code take_error() const;
 
-  int fd() const noexcept { return io_.fd(); }
-  detail::PollEvented& poll_evented() noexcept { return io_; }
-
- private:
-  detail::PollEvented io_;
 };
 
 namespace detail {

@@ -21,6 +21,7 @@
 #include "eddy/net/detail/connect_core.hpp"
 #include "eddy/net/detail/io_awaiters.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/detail/stream_base.hpp"
 #include "eddy/net/split.hpp"
 #include "eddy/net/shutdown.hpp"
 #include "eddy/net/unix_socket_addr.hpp"
@@ -36,7 +37,7 @@ namespace detail {
 class UnixConnectAwaiter;
 }
 
-class UnixStream {
+class UnixStream : public detail::StreamBase<UnixStream> {
  public:
   // co_await: Result<UnixStream>. Waits until the socket is writable and reports SO_ERROR, so
   // a listener that goes away before accepting gives ECONNREFUSED or ECONNRESET; a missing
@@ -49,50 +50,20 @@ class UnixStream {
   static Result<std::pair<UnixStream, UnixStream>> pair();
   // Adopts a connected socket (made non-blocking here). On failure the fd is closed.
   static Result<UnixStream> from_fd(OwnedFd fd);
-  explicit UnixStream(detail::PollEvented io) noexcept : io_(std::move(io)) {}
+  explicit UnixStream(detail::PollEvented io) noexcept : StreamBase(std::move(io)) {}
 
   UnixStream(UnixStream&&) noexcept = default;
   UnixStream& operator=(UnixStream&&) noexcept = default;
   ~UnixStream() = default;
 
-  detail::ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
-  detail::ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_read(MutableBuffer buf) noexcept { return io_.try_read(buf); }
-  Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
-    return io_.poll_read(waker, buf);
-  }
+  // Reading, writing, readiness and split(): see detail::StreamBase.
 
-  detail::WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
-  detail::WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
-  Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
-  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
-    return io_.poll_write(waker, buf);
-  }
   // See TcpStream::shutdown.
   Result<void> shutdown(Shutdown how = Shutdown::Write);
-
-  detail::ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
-  detail::ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
-  detail::ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
-  Poll<Result<Ready>> poll_read_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Read); }
-  Poll<Result<Ready>> poll_write_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Write); }
-
-  std::pair<ReadHalf<UnixStream>, WriteHalf<UnixStream>> split() noexcept {
-    return {ReadHalf<UnixStream>(*this), WriteHalf<UnixStream>(*this)};
-  }
-  std::pair<OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>> into_split() && {
-    auto shared = std::make_shared<UnixStream>(std::move(*this));
-    return {OwnedReadHalf<UnixStream>(shared), OwnedWriteHalf<UnixStream>(shared)};
-  }
 
   Result<UnixSocketAddr> local_addr() const;
   Result<UnixSocketAddr> peer_addr() const;
   std::error_code take_error() const;
-  int fd() const noexcept { return io_.fd(); }
-  detail::PollEvented& poll_evented() noexcept { return io_; }
-
- private:
-  detail::PollEvented io_;
 };
 
 namespace detail {

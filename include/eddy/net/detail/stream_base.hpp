@@ -1,0 +1,96 @@
+// StreamBase<S>: the byte-stream API that TcpStream and UnixStream share, each call forwarded
+// to the stream's PollEvented. The stream types add what differs: how they connect, their
+// addresses and their socket options.
+//
+// Cancellation (destroying a coroutine suspended in one of these awaitables): see
+// net/detail/io_awaiters.hpp; a destroyed read has consumed nothing and a destroyed write has
+// sent nothing, except for read_exact/write_all, whose earlier progress stays made.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+#include "eddy/interest.hpp"
+#include "eddy/net/buffer.hpp"
+#include "eddy/net/detail/io_awaiters.hpp"
+#include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/split.hpp"
+#include "eddy/poll.hpp"
+#include "eddy/ready.hpp"
+#include "eddy/result.hpp"
+#include "eddy/waker.hpp"
+
+namespace eddy::net::detail {
+
+template <class Stream>
+class StreamBase {
+ public:
+  // --- reading ---
+
+  // co_await: Result<size_t>, the bytes read (at least 1 unless `buf` is empty); 0 means the
+  // peer shut down its write side and everything it sent has been read.
+  ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
+  // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
+  ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
+  // Reads only if the socket is known readable; otherwise (or if recv would block, which
+  // clears the readiness) gives EAGAIN at once. Costs no budget.
+  Result<std::size_t> try_read(MutableBuffer buf) noexcept { return io_.try_read(buf); }
+  Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
+    return io_.poll_read(waker, buf);
+  }
+
+  // --- writing ---
+
+  // co_await: Result<size_t>, the bytes sent (may be fewer than buf.size()).
+  WriteAwaiter write(ConstBuffer buf) noexcept { return {io_, buf}; }
+  // co_await: Result<void>; sends all of `buf`.
+  WriteAllAwaiter write_all(ConstBuffer buf) noexcept { return {io_, buf}; }
+  Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
+  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
+    return io_.poll_write(waker, buf);
+  }
+
+  // --- readiness ---
+
+  // co_await: Result<Ready>, the readiness seen (possibly spurious: try the operation, and
+  // wait again if it would block). Any number of tasks may wait; costs no budget.
+  ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
+  ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
+  ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
+  // Poll-style readiness (one waker per direction; consumes budget when ready).
+  Poll<Result<Ready>> poll_read_ready(const Waker& waker) noexcept {
+    return io_.poll_ready(waker, io::Direction::Read);
+  }
+  Poll<Result<Ready>> poll_write_ready(const Waker& waker) noexcept {
+    return io_.poll_ready(waker, io::Direction::Write);
+  }
+
+  // --- halves ---
+
+  std::pair<ReadHalf<Stream>, WriteHalf<Stream>> split() noexcept {
+    return {ReadHalf<Stream>(self()), WriteHalf<Stream>(self())};
+  }
+  // Allocates once (the shared stream).
+  std::pair<OwnedReadHalf<Stream>, OwnedWriteHalf<Stream>> into_split() && {
+    auto shared = std::make_shared<Stream>(std::move(self()));
+    return {OwnedReadHalf<Stream>(shared), OwnedWriteHalf<Stream>(shared)};
+  }
+
+  int fd() const noexcept { return io_.fd(); }
+  PollEvented& poll_evented() noexcept { return io_; }
+
+ protected:
+  explicit StreamBase(PollEvented io) noexcept : io_(std::move(io)) {}
+  StreamBase(StreamBase&&) noexcept = default;
+  StreamBase& operator=(StreamBase&&) noexcept = default;
+  // Deregisters and closes the socket.
+  ~StreamBase() = default;
+
+  PollEvented io_;
+
+ private:
+  Stream& self() noexcept { return static_cast<Stream&>(*this); }
+};
+
+}  // namespace eddy::net::detail
