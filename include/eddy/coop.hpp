@@ -30,22 +30,10 @@ void budget_exhausted(const Waker& waker) noexcept;
 bool budget_exhausted_or_refill(const Waker& waker) noexcept;
 }  // namespace detail
 
-// Takes one unit of budget. Returns false when none is left; then `waker` has been deferred
-// (it is woken after the scheduler next polls the driver) and the caller must return pending.
-inline bool poll_proceed(const Waker& waker) noexcept {
-  auto& budget = eddy::detail::context().budget;
-  if (budget == eddy::detail::kUnconstrained) return true;
-  if (budget == 0) {
-    detail::budget_exhausted(waker);
-    return false;
-  }
-  --budget;
-  return true;
-}
-
-// The two halves of poll_proceed, for callers that take the unit only once their operation is
-// known to make progress (no take-and-give-back on every pending poll):
-// has_budget() is false when none is left, and then `waker` has been deferred as above.
+// has_budget() is false when no unit is left; then `waker` has been deferred (it is woken after
+// the scheduler next polls the driver) and the caller must return pending. Callers that know
+// whether their operation made progress take the unit only then (consume_one), so a pending
+// poll costs no budget; poll_proceed() does both at once.
 inline bool has_budget(const Waker& waker) noexcept {
   if (eddy::detail::context().budget != 0) [[likely]] return true;
   return detail::budget_exhausted_or_refill(waker);
@@ -54,6 +42,13 @@ inline bool has_budget(const Waker& waker) noexcept {
 // "unconstrained": outside a task the budget is UINT32_MAX, and if four billion operations
 // ever drain it there, has_budget() refills it instead of deferring.
 inline void consume_one() noexcept { --eddy::detail::context().budget; }
+
+// Takes one unit of budget; false when none is left (see has_budget).
+inline bool poll_proceed(const Waker& waker) noexcept {
+  if (!has_budget(waker)) return false;
+  consume_one();
+  return true;
+}
 
 // Gives back one unit (an operation that took budget but made no progress).
 inline void restore_one() noexcept {

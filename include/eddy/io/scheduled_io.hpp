@@ -166,6 +166,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // True when `direction` is not ready (nor shut down) and `waker` now waits in its slot, as a
   // pending poll_readiness leaves it; false when it is ready (the waker may be stored anyway).
+  // Its own fast test rather than !poll_readiness(): written that way g++ 12 still builds the
+  // unused ready event, about 10 more instructions on every read that waits.
   bool wait_if_pending(const Waker& waker, Direction direction) noexcept {
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     if ((curr & (direction_mask(direction).bits() | kShutdownBit)) != 0) return false;
