@@ -21,7 +21,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 namespace {
 

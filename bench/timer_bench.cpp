@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "eddy/detail/timer_wheel.hpp"
+#include "eddy/time/detail/timer_wheel.hpp"
 #include "eddy/runtime.hpp"
 #include "eddy/time/sleep.hpp"
 

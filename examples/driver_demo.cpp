@@ -1,4 +1,6 @@
-// driver_demo: the I/O driver on its own, driven by hand with the poll-style API.
+// driver_demo: the I/O driver on its own, driven by hand with the poll-style API. The driver is
+// internal to the library (applications reach it through a Runtime, AsyncFd and the socket
+// types); this tour uses its private headers to show what a runtime does underneath.
 //
 // What happens:
 //   1. We create a Driver (epoll + a wake-up eventfd) and register the read end of a pipe.
@@ -23,7 +25,10 @@
 #include <string>
 #include <thread>
 
+#include "eddy/error.hpp"
 #include "eddy/io.hpp"
+#include "eddy/io/detail/registration.hpp"
+#include "io/driver.hpp"
 
 namespace {
 
@@ -67,7 +72,7 @@ int main() {
   const eddy::Waker waker = eddy::Waker::from_raw(&g_wakes, &kCountingWakerVTable);
 
   // 2. Nothing written yet: Pending, and the driver now holds (a clone of) our waker.
-  if (reg->poll_read_ready(waker).has_value()) {
+  if (reg->poll_read_ready(waker).is_ready()) {
     std::fprintf(stderr, "driver_demo: the pipe was readable before anything was written\n");
     return 1;
   }

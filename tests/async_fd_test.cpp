@@ -69,10 +69,10 @@ TEST(AsyncFd, InitiallyWritable) {
   pump(rt);
   TestWaker w;
   auto wr = afd.poll_write_ready(w.waker());
-  ASSERT_TRUE(wr.has_value());
+  ASSERT_TRUE(wr.is_ready());
   ASSERT_TRUE(*wr);
   EXPECT_TRUE((*wr)->ready().is_writable());
-  EXPECT_FALSE(afd.poll_read_ready(w.waker()).has_value()) << "a fresh socketpair is not readable";
+  EXPECT_FALSE(afd.poll_read_ready(w.waker()).is_ready()) << "a fresh socketpair is not readable";
 }
 
 // Readiness persists after a read until it is cleared; retain_ready keeps it; after clear_ready
@@ -85,12 +85,12 @@ TEST(AsyncFd, ResetReadable) {
 
   TestWaker w1;
   auto first = afd.readable();
-  EXPECT_FALSE(first.poll(w1.waker()).has_value());
+  EXPECT_FALSE(first.poll(w1.waker()).is_ready());
   eddy_test::write_byte(b.get());
   pump(rt);
   EXPECT_EQ(w1.woken(), 1);
   auto g1 = first.poll(w1.waker());
-  ASSERT_TRUE(g1.has_value() && *g1);
+  ASSERT_TRUE(g1.is_ready() && *g1);
   EXPECT_EQ(eddy_test::drain(a.get()), 1u);
   // The fd is no longer readable, but nothing has seen a would-block yet: still ready.
   g1.reset();  // drop the guard without clearing
@@ -98,24 +98,24 @@ TEST(AsyncFd, ResetReadable) {
   auto second = afd.readable();
   TestWaker w2;
   auto g2 = second.poll(w2.waker());
-  ASSERT_TRUE(g2.has_value() && *g2) << "readiness must persist until it is cleared";
+  ASSERT_TRUE(g2.is_ready() && *g2) << "readiness must persist until it is cleared";
   (*g2)->retain_ready();
   auto third = afd.readable();
   auto g3 = third.poll(w2.waker());
-  ASSERT_TRUE(g3.has_value() && *g3) << "retain_ready keeps it";
+  ASSERT_TRUE(g3.is_ready() && *g3) << "retain_ready keeps it";
   (*g3)->clear_ready();
   EXPECT_TRUE((*g3)->ready().is_empty());
 
   auto fourth = afd.readable();
   TestWaker w4;
-  EXPECT_FALSE(fourth.poll(w4.waker()).has_value()) << "cleared: pending until new data";
+  EXPECT_FALSE(fourth.poll(w4.waker()).is_ready()) << "cleared: pending until new data";
   pump(rt);
   EXPECT_EQ(w4.woken(), 0);
   eddy_test::write_byte(b.get());
   pump(rt);
   EXPECT_EQ(w4.woken(), 1);
   auto g4 = fourth.poll(w4.waker());
-  ASSERT_TRUE(g4.has_value() && *g4);
+  ASSERT_TRUE(g4.is_ready() && *g4);
   EXPECT_TRUE((*g4)->ready().is_readable());
 }
 
@@ -141,7 +141,7 @@ TEST(AsyncFd, ResetWritable) {
     // Pending until the peer drains.
     TestWaker w;
     auto pending = f.writable();
-    if (pending.poll(w.waker()).has_value()) co_return false;
+    if (pending.poll(w.waker()).is_ready()) co_return false;
     co_await eddy::yield_now();
     if (w.woken() != 0) co_return false;
     eddy_test::drain(peer);
@@ -166,7 +166,7 @@ TEST(AsyncFd, GuardTryIo) {
     if (r2 || !eddy::io::is_would_block(r2.error()) || !g->ready().is_empty()) co_return false;  // cleared
     TestWaker w;
     auto again = f.readable();
-    if (again.poll(w.waker()).has_value()) co_return false;
+    if (again.poll(w.waker()).is_ready()) co_return false;
     eddy_test::write_byte(peer);
     auto g2 = co_await f.readable();
     co_return g2 && g2->ready().is_readable();
@@ -240,17 +240,17 @@ TEST(AsyncFd, ClearReadyMatchingClearsReady) {
   TestWaker w;
   auto ready = afd.ready(Interest::READABLE | Interest::WRITABLE);
   auto g = ready.poll(w.waker());
-  ASSERT_TRUE(g.has_value() && *g);
+  ASSERT_TRUE(g.is_ready() && *g);
   EXPECT_EQ((*g)->ready(), Ready::READABLE | Ready::WRITABLE);
   (*g)->clear_ready_matching(Ready::READABLE);
   EXPECT_EQ((*g)->ready(), Ready::WRITABLE);
   // The driver's view: not readable, still writable.
-  EXPECT_FALSE(afd.poll_read_ready(w.waker()).has_value());
+  EXPECT_FALSE(afd.poll_read_ready(w.waker()).is_ready());
   auto wr = afd.poll_write_ready(w.waker());
-  ASSERT_TRUE(wr.has_value() && *wr);
+  ASSERT_TRUE(wr.is_ready() && *wr);
   (*g)->clear_ready_matching(Ready::WRITABLE);
   EXPECT_TRUE((*g)->ready().is_empty());
-  EXPECT_FALSE(afd.poll_write_ready(w.waker()).has_value());
+  EXPECT_FALSE(afd.poll_write_ready(w.waker()).is_ready());
 }
 
 // 10 tasks waiting on readable() for one fd are all woken by one event.
@@ -285,11 +285,11 @@ TEST(AsyncFd, PollFns) {
   auto afd = register_fd(rt, a.get());
   pump(rt);
   TestWaker first_reader, last_reader, writer, future_waiter;
-  EXPECT_FALSE(afd.poll_read_ready(first_reader.waker()).has_value());
-  EXPECT_FALSE(afd.poll_read_ready(last_reader.waker()).has_value());
-  EXPECT_FALSE(afd.poll_write_ready(writer.waker()).has_value()) << "the send buffer is full";
+  EXPECT_FALSE(afd.poll_read_ready(first_reader.waker()).is_ready());
+  EXPECT_FALSE(afd.poll_read_ready(last_reader.waker()).is_ready());
+  EXPECT_FALSE(afd.poll_write_ready(writer.waker()).is_ready()) << "the send buffer is full";
   auto fut = afd.readable();
-  EXPECT_FALSE(fut.poll(future_waiter.waker()).has_value());
+  EXPECT_FALSE(fut.poll(future_waiter.waker()).is_ready());
   EXPECT_EQ(first_reader.outstanding(), 0) << "the slot dropped the replaced waker";
 
   eddy_test::write_byte(b.get());
@@ -303,7 +303,7 @@ TEST(AsyncFd, PollFns) {
   pump(rt);
   EXPECT_EQ(writer.woken(), 1);
   auto wr = afd.poll_write_ready(writer.waker());
-  EXPECT_TRUE(wr.has_value() && *wr);
+  EXPECT_TRUE(wr.is_ready() && *wr);
 }
 
 // AsyncFd<OwnedFd> closes its fd; AsyncFd<int> does not; into_inner closes nothing.
@@ -344,7 +344,7 @@ TEST(AsyncFd, DropCloses) {
 TEST(AsyncFd, Reregister) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
-  const auto& metrics = rt.handle().io_handle()->metrics();
+  const auto& metrics = *rt.handle().io_metrics();
   const auto base = metrics.fd_count();
   auto afd = register_fd(rt, a.get(), Interest::READABLE);
   EXPECT_EQ(metrics.fd_count(), base + 1);
@@ -371,7 +371,7 @@ TEST(AsyncFd, FailedCreateLeavesTheObjectWithTheCaller) {
   EXPECT_EQ(r.error(), std::errc::operation_not_permitted);
   EXPECT_EQ(owned.fd(), mfd) << "the OwnedFd was not moved from";  // NOLINT(bugprone-use-after-move)
   EXPECT_TRUE(fd_is_open(mfd));
-  EXPECT_EQ(rt.handle().io_handle()->metrics().fd_count(), 0u);
+  EXPECT_EQ(rt.handle().io_metrics()->fd_count(), 0u);
 }
 
 // A task waiting on readable() when the runtime is dropped: its frame is destroyed (the AsyncFd
@@ -397,18 +397,18 @@ TEST(AsyncFd, DriverShutdownWakesCurrentlyPending) {
     EXPECT_EQ(live.load(), 1);
     outside.emplace(register_fd(rt, c.get(), Interest::READABLE));
     pending.emplace(outside->registration(), Interest::READABLE);
-    EXPECT_FALSE(pending->poll(w.waker()).has_value());
+    EXPECT_FALSE(pending->poll(w.waker()).is_ready());
   }
   EXPECT_EQ(live.load(), 0) << "the pending task's frame was destroyed";
   EXPECT_EQ(w.woken(), 1) << "the shutdown woke the waiter";
   auto r = pending->poll(w.waker());
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r.is_ready());
   EXPECT_EQ(r->error(), Error::shutdown);
   pending.reset();
   // A wait started after the shutdown fails at once.
   auto later = outside->readable();
   auto r2 = later.poll(w.waker());
-  ASSERT_TRUE(r2.has_value());
+  ASSERT_TRUE(r2.is_ready());
   EXPECT_EQ(r2->error(), Error::shutdown);
 }
 
@@ -440,11 +440,11 @@ TEST(AsyncFd, DriverShutdownWakesFuturePending) {
   }
   TestWaker w;
   auto r = afd->poll_read_ready(w.waker());
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r.is_ready());
   EXPECT_EQ(r->error(), Error::shutdown);
   auto fut = afd->writable();
   auto r2 = fut.poll(w.waker());
-  ASSERT_TRUE(r2.has_value());
+  ASSERT_TRUE(r2.is_ready());
   EXPECT_EQ(r2->error(), Error::shutdown);
   EXPECT_EQ(w.woken(), 0);
   // Creating a new AsyncFd on the shut-down driver fails cleanly.
@@ -466,16 +466,16 @@ TEST(AsyncFd, DriverShutdownThenClearReadiness) {
     afd.emplace(register_fd(rt, a.get()));
     pump(rt);
     auto g = afd->poll_write_ready(w.waker());
-    ASSERT_TRUE(g.has_value() && *g);
+    ASSERT_TRUE(g.is_ready() && *g);
     guard.emplace(std::move(**g));
   }
   guard->clear_ready();
   auto r = afd->poll_write_ready(w.waker());
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r.is_ready());
   EXPECT_EQ(r->error(), Error::shutdown);
   auto fut = afd->writable();
   auto r2 = fut.poll(w.waker());
-  ASSERT_TRUE(r2.has_value());
+  ASSERT_TRUE(r2.is_ready());
   EXPECT_EQ(r2->error(), Error::shutdown);
 }
 
@@ -500,13 +500,13 @@ TEST(AsyncFd, DriverShutdownWakesPendingRace) {
       p1 = afd.poll_read_ready(pw.waker());
     }
     dropper.join();
-    ASSERT_TRUE(f1.has_value());
-    ASSERT_TRUE(p1.has_value());
+    ASSERT_TRUE(f1.is_ready());
+    ASSERT_TRUE(p1.is_ready());
     EXPECT_EQ(f1->error(), Error::shutdown);  // never readable: only the shutdown can end it
     EXPECT_EQ(p1->error(), Error::shutdown);
     auto again = afd.readable();
     auto r = again.poll(fw.waker());
-    ASSERT_TRUE(r.has_value());
+    ASSERT_TRUE(r.is_ready());
     EXPECT_EQ(r->error(), Error::shutdown);
   }
 }

@@ -221,7 +221,7 @@ TEST(Coop, PollReadyConsumesBudgetOnlyWhenReady) {
       ++o.ready_polls;
     }
     // Out of budget: even a ready direction reports Pending now.
-    o.ok = !f->poll_write_ready(none).has_value();
+    o.ok = !f->poll_write_ready(none).is_ready();
     co_return o;
   }(a.get()));
   EXPECT_TRUE(out.ok);

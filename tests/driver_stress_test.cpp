@@ -2,7 +2,7 @@
 // asks for, each bounded in iterations and in wall time so that the suite stays fast under TSan.
 // Sanitizers do the heavy lifting: ASan reports a use-after-free, TSan a data race; the tests
 // themselves check that no wake-up is ever lost and that nothing hangs (bounded waits).
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 #include <atomic>
 #include <barrier>
@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "eddy/error.hpp"
-#include "eddy/io/scheduled_io.hpp"
+#include "eddy/io/detail/scheduled_io.hpp"
 #include "support/fds.hpp"
 #include "support/test_waker.hpp"
 
@@ -94,7 +94,7 @@ TEST(DriverStress, DeregisterAndDropWhileTheDriverDispatches) {
       ios[k] = std::move(*io);
       freed.push_back(std::make_unique<TestWaker>());
       // The write slot: READABLE events never wake it, only ~ScheduledIo does.
-      EXPECT_FALSE(ios[k]->poll_readiness(freed.back()->waker(), Direction::Write).has_value());
+      EXPECT_FALSE(ios[k]->poll_readiness(freed.back()->waker(), Direction::Write).is_ready());
       waiters[k] = std::make_unique<Readiness>(*ios[k], Interest::READABLE);
       (void)waiters[k]->poll(list_waker.waker());
     }
@@ -162,12 +162,12 @@ void race_set_against_poll(bool use_future) {
       Readiness r(*io, Interest::READABLE);
       auto ev = r.poll(tw.waker());
       if (!ev && tw.wait_woken_past(0)) ev = r.poll(tw.waker());
-      woken_or_ready = ev.has_value();
+      woken_or_ready = ev.is_ready();
       if (ev) seen = ev->ready;
     } else {
       auto ev = io->poll_readiness(tw.waker(), Direction::Read);
       if (!ev && tw.wait_woken_past(0)) ev = io->poll_readiness(tw.waker(), Direction::Read);
-      woken_or_ready = ev.has_value();
+      woken_or_ready = ev.is_ready();
       if (ev) seen = ev->ready;
     }
     sync.arrive_and_wait();

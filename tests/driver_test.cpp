@@ -1,4 +1,4 @@
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "eddy/error.hpp"
-#include "eddy/io/registration.hpp"
+#include "eddy/io/detail/registration.hpp"
 #include "support/driver_helpers.hpp"
 #include "support/fds.hpp"
 #include "support/test_waker.hpp"
@@ -73,8 +73,8 @@ TEST(Driver, ReadablePipeDispatchesReadableAndWakesAWaiter) {
 
   TestWaker tw, slot;
   Readiness r(**io, Interest::READABLE);
-  ASSERT_FALSE(r.poll(tw.waker()).has_value());
-  ASSERT_FALSE((*io)->poll_readiness(slot.waker(), Direction::Read).has_value());
+  ASSERT_FALSE(r.poll(tw.waker()).is_ready());
+  ASSERT_FALSE((*io)->poll_readiness(slot.waker(), Direction::Read).is_ready());
   driver.park_timeout(0ns);  // nothing yet
   EXPECT_EQ(tw.woken(), 0);
 
@@ -83,7 +83,7 @@ TEST(Driver, ReadablePipeDispatchesReadableAndWakesAWaiter) {
   EXPECT_EQ(tw.wakes(), 1);
   EXPECT_EQ(slot.wakes(), 1);
   auto ev = r.poll(tw.waker());
-  ASSERT_TRUE(ev.has_value());
+  ASSERT_TRUE(ev.is_ready());
   EXPECT_EQ(ev->ready, Ready::READABLE);
   EXPECT_GE(ev->tick, 1u);
   EXPECT_EQ(h->metrics().ready_count(), 1u);
@@ -274,7 +274,7 @@ TEST(Driver, DeregisterFreesAtTheNextTurn) {
   TestWaker tw;  // woken by ~ScheduledIo
   {
     auto io = *h->add_source(efd.get(), Interest::READABLE);
-    ASSERT_FALSE(io->poll_readiness(tw.waker(), Direction::Read).has_value());
+    ASSERT_FALSE(io->poll_readiness(tw.waker(), Direction::Read).is_ready());
     ASSERT_TRUE(h->deregister_source(*io, efd.get()).has_value());
   }
   EXPECT_EQ(tw.woken(), 0);
@@ -328,26 +328,26 @@ TEST(Driver, ShutdownWakesPendingWaitersAndLaterOnesSeeIt) {
   ASSERT_TRUE(reg.has_value());
   TestWaker future_w, slot_w;
   Readiness r = reg->readiness(Interest::READABLE);
-  ASSERT_FALSE(r.poll(future_w.waker()).has_value());
-  ASSERT_FALSE(reg->poll_read_ready(slot_w.waker()).has_value());
+  ASSERT_FALSE(r.poll(future_w.waker()).is_ready());
+  ASSERT_FALSE(reg->poll_read_ready(slot_w.waker()).is_ready());
 
   driver.shutdown();
   EXPECT_EQ(future_w.wakes(), 1);
   EXPECT_EQ(slot_w.wakes(), 1);
   auto ev = r.poll(future_w.waker());
-  ASSERT_TRUE(ev.has_value());
+  ASSERT_TRUE(ev.is_ready());
   EXPECT_TRUE(ev->is_shutdown);
   auto polled = reg->poll_read_ready(slot_w.waker());
-  ASSERT_TRUE(polled.has_value());
+  ASSERT_TRUE(polled.is_ready());
   ASSERT_FALSE(polled->has_value());
   EXPECT_EQ(polled->error(), eddy::Error::shutdown);
   // Waits begun after the shutdown fail too.
   Readiness late = reg->readiness(Interest::WRITABLE);
   auto late_ev = late.poll(future_w.waker());
-  ASSERT_TRUE(late_ev.has_value());
+  ASSERT_TRUE(late_ev.is_ready());
   EXPECT_TRUE(late_ev->is_shutdown);
   auto write_polled = reg->poll_write_ready(slot_w.waker());
-  ASSERT_TRUE(write_polled.has_value());
+  ASSERT_TRUE(write_polled.is_ready());
   EXPECT_EQ(write_polled->error(), eddy::Error::shutdown);
   (void)reg->deregister(efd.get());
 }
@@ -361,7 +361,7 @@ TEST(Driver, DestroyingTheDriverShutsDown) {
     Driver driver = make_driver();
     h = driver.handle();
     io = *h->add_source(efd.get(), Interest::READABLE);
-    ASSERT_FALSE(io->poll_readiness(tw.waker(), Direction::Read).has_value());
+    ASSERT_FALSE(io->poll_readiness(tw.waker(), Direction::Read).is_ready());
   }
   EXPECT_EQ(tw.wakes(), 1);
   EXPECT_TRUE(io->is_shutdown());
@@ -373,19 +373,22 @@ TEST(Driver, DestroyingTheDriverShutsDown) {
 
 // --- signal token and metrics ----------------------------------------------------------------
 
-TEST(Driver, SignalTokenSetsSignalReadyOnce) {
+TEST(Driver, SignalTokenIsReportedOnce) {
   Driver driver = make_driver();
   auto h = driver.handle();
   auto p = eddy_test::make_pipe();
   ASSERT_TRUE(h->register_signal_receiver(p.read.get()).has_value());
-  EXPECT_FALSE(driver.consume_signal_ready());
+  EXPECT_FALSE(driver.park_timeout(std::chrono::nanoseconds(0)).signal);
   eddy_test::write_byte(p.write.get());
   ParkWatchdog dog(h);
-  driver.park();
+  const eddy::io::TurnReport report = driver.park();
   EXPECT_FALSE(dog.fired());
-  EXPECT_TRUE(driver.consume_signal_ready());
-  EXPECT_FALSE(driver.consume_signal_ready());
+  EXPECT_TRUE(report.signal);
   // Not a resource event.
+  EXPECT_EQ(report.events, 0u);
+  EXPECT_TRUE(report.delivered());
+  // Edge-triggered: the undrained byte makes no new report.
+  EXPECT_FALSE(driver.park_timeout(std::chrono::nanoseconds(0)).signal);
   EXPECT_EQ(h->metrics().ready_count(), 0u);
 }
 

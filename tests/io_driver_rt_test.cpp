@@ -1,4 +1,4 @@
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -67,13 +67,13 @@ TEST(IoDriverRt, DropOnNotify) {
   TestWaker w;
   w.on_wake([&afd] { afd.reset(); });
   pump(rt);
-  EXPECT_FALSE(afd->poll_read_ready(w.waker()).has_value());
+  EXPECT_FALSE(afd->poll_read_ready(w.waker()).is_ready());
   Fd client = tcp_connect(addr);
   pump(rt);  // the driver dispatches the accept readiness; the wake drops the AsyncFd
   EXPECT_EQ(w.woken(), 1);
   EXPECT_FALSE(afd.has_value());
   pump(rt);  // the released registration is freed on this turn
-  EXPECT_EQ(rt.handle().io_handle()->registration_count(), 0u);
+  EXPECT_EQ(rt.handle().io_registration_count(), 0u);
 }
 
 // The same with a task: a task woken by readiness drops its AsyncFd while the driver is
@@ -123,7 +123,7 @@ TEST(IoDriverRt, TcpDoesntBlock) {
   TestWaker w;
   auto accept_ready = afd->readable();
   auto r = accept_ready.poll(w.waker());
-  ASSERT_TRUE(r.has_value()) << "must not block after the runtime is gone";
+  ASSERT_TRUE(r.is_ready()) << "must not block after the runtime is gone";
   EXPECT_EQ(r->error(), Error::shutdown);
 }
 
@@ -136,11 +136,11 @@ TEST(IoDriverRt, DropWakes) {
   auto afd = AsyncFd<int>::create(listener.get(), Interest::READABLE, rt->handle().io_handle()).value();
   TestWaker w;
   auto accept_ready = afd.readable();
-  EXPECT_FALSE(accept_ready.poll(w.waker()).has_value());
+  EXPECT_FALSE(accept_ready.poll(w.waker()).is_ready());
   rt.reset();
   EXPECT_EQ(w.woken(), 1);
   auto r = accept_ready.poll(w.waker());
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r.is_ready());
   EXPECT_EQ(r->error(), Error::shutdown);
 }
 
@@ -164,7 +164,7 @@ TEST(IoDriverRt, CloseBeforeDropDoesNotLeakRegistrations) {
 // rt_unstable_metrics.rs io_driver_fd_count and io_driver_ready_count.
 TEST(IoDriverRt, MetricsFdCountAndReadyCount) {
   auto rt = make_rt();
-  const auto& m = rt.handle().io_handle()->metrics();
+  const auto& m = *rt.handle().io_metrics();
   EXPECT_EQ(m.fd_count(), 0u);
   EXPECT_EQ(m.fd_registered_count(), 0u);
   auto [a, b] = eddy_test::make_socketpair();

@@ -98,7 +98,7 @@ TEST(NetTcp, ReadReadinessFollowsPeerWritesPartialReadsAndClose) {
     EXPECT_TRUE(ready->is_read_closed());
     EXPECT_GT(tw.woken(), woken);
     auto ev = server.poll_read_ready(tw.waker());
-    CO_ASSERT_TRUE(ev.has_value());
+    CO_ASSERT_TRUE(ev.is_ready());
     EXPECT_TRUE((*ev)->is_read_closed());
     auto eof = co_await server.read(small);
     CO_ASSERT_OK(eof);

@@ -102,7 +102,7 @@ template <class A>
 class PollOnce : public eddy::detail::PollAwaiter<PollOnce<A>, bool> {
  public:
   explicit PollOnce(A& a) noexcept : a_(&a) {}
-  eddy::Poll<bool> poll(const eddy::Waker& w) { return !a_->poll(w).has_value(); }
+  eddy::Poll<bool> poll(const eddy::Waker& w) { return !a_->poll(w).is_ready(); }
 
  private:
   A* a_;
@@ -164,7 +164,7 @@ TEST(NetUnixStream, PairReadinessAndTryReadWrite) {
     b = UnixStream(eddy::net::detail::PollEvented());
     CO_ASSERT_OK(co_await a.writable());
     auto ev = a.poll_write_ready(tw.waker());
-    CO_ASSERT_TRUE(ev.has_value());
+    CO_ASSERT_TRUE(ev.is_ready());
     auto write_after = co_await a.write("x");
     CO_ASSERT_TRUE(!write_after);
     EXPECT_TRUE(is_errc(write_after.error(), std::errc::broken_pipe) ||

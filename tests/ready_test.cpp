@@ -1,6 +1,5 @@
 #include "eddy/ready.hpp"
 
-#include <sys/epoll.h>
 
 #include <gtest/gtest.h>
 
@@ -27,20 +26,6 @@ TEST(Ready, SatisfiesMeansAnyOverlap) {
   EXPECT_FALSE(Ready::WRITABLE.satisfies(Interest::READABLE));
   EXPECT_TRUE(Ready::READ_CLOSED.satisfies(Interest::PRIORITY));
   EXPECT_FALSE(Ready::READABLE.satisfies(Interest::ERROR));
-}
-
-TEST(Ready, FromEpoll) {
-  EXPECT_EQ(Ready::from_epoll(EPOLLIN), Ready::READABLE);
-  EXPECT_EQ(Ready::from_epoll(EPOLLOUT), Ready::WRITABLE);
-  EXPECT_EQ(Ready::from_epoll(EPOLLIN | EPOLLRDHUP), Ready::READABLE | Ready::READ_CLOSED);
-  // RDHUP without IN is not a closed read side.
-  EXPECT_EQ(Ready::from_epoll(EPOLLRDHUP), Ready::EMPTY);
-  EXPECT_EQ(Ready::from_epoll(EPOLLPRI), Ready::READABLE | Ready::PRIORITY);
-  EXPECT_EQ(Ready::from_epoll(EPOLLHUP), Ready::READ_CLOSED | Ready::WRITE_CLOSED);
-  // A lone EPOLLERR: the write side of a pipe whose reader went away.
-  EXPECT_EQ(Ready::from_epoll(EPOLLERR), Ready::WRITE_CLOSED | Ready::ERROR);
-  EXPECT_EQ(Ready::from_epoll(EPOLLOUT | EPOLLERR), Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::ERROR);
-  EXPECT_EQ(Ready::from_epoll(EPOLLIN | EPOLLERR), Ready::READABLE | Ready::ERROR);
 }
 
 TEST(Ready, Operators) {

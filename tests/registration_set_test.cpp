@@ -1,4 +1,4 @@
-#include "eddy/io/registration_set.hpp"
+#include "io/registration_set.hpp"
 
 #include <vector>
 
@@ -18,7 +18,7 @@ namespace {
 // A parked slot waker is woken by ~ScheduledIo, so a TestWaker whose wakes() turns 1 proves
 // the resource was freed (and ASan proves it was freed only once).
 void watch_destruction(ScheduledIo& io, const TestWaker& tw) {
-  ASSERT_FALSE(io.poll_readiness(tw.waker(), Direction::Read).has_value());
+  ASSERT_FALSE(io.poll_readiness(tw.waker(), Direction::Read).is_ready());
 }
 
 }  // namespace
@@ -27,7 +27,7 @@ TEST(RegistrationSet, AllocateLinksAndSharesOwnership) {
   RegistrationSet set;
   auto io = set.allocate();
   ASSERT_TRUE(io.has_value());
-  EXPECT_EQ((*io)->ref_count_for_testing(), 2u);  // the set's and ours
+  EXPECT_EQ((*io)->use_count(), 2u);  // the set's and ours
   EXPECT_EQ(set.live_count(), 1u);
   auto io2 = set.allocate();
   ASSERT_TRUE(io2.has_value());
@@ -62,7 +62,7 @@ TEST(RegistrationSet, ShutdownReturnsEveryLiveEntryOnce) {
     for (auto& p : all) found += p.get() == ours[i].get() ? 1 : 0;
     EXPECT_EQ(found, 1) << i;
     // The list's reference moved into the vector: still two owners.
-    EXPECT_EQ(ours[i]->ref_count_for_testing(), 2u);
+    EXPECT_EQ(ours[i]->use_count(), 2u);
   }
   EXPECT_EQ(set.live_count(), 0u);
   EXPECT_TRUE(set.shutdown().empty());
@@ -92,10 +92,10 @@ TEST(RegistrationSet, ReleaseDropsBothReferencesButNotTheCallers) {
   RegistrationSet set;
   auto io = *set.allocate();
   EXPECT_FALSE(set.deregister(*io));
-  EXPECT_EQ(io->ref_count_for_testing(), 3u);  // set, pending, ours
+  EXPECT_EQ(io->use_count(), 3u);  // set, pending, ours
   EXPECT_EQ(set.live_count(), 1u);             // live until the driver's next turn
   set.release();
-  EXPECT_EQ(io->ref_count_for_testing(), 1u);
+  EXPECT_EQ(io->use_count(), 1u);
   EXPECT_EQ(set.live_count(), 0u);
 }
 
@@ -119,9 +119,9 @@ TEST(RegistrationSet, DeregisteringTwiceReleasesOnce) {
   auto io = *set.allocate();
   set.deregister(*io);
   set.deregister(*io);
-  EXPECT_EQ(io->ref_count_for_testing(), 4u);
+  EXPECT_EQ(io->use_count(), 4u);
   set.release();
-  EXPECT_EQ(io->ref_count_for_testing(), 1u);
+  EXPECT_EQ(io->use_count(), 1u);
 }
 
 TEST(RegistrationSet, RemoveUnlinksAtOnce) {
@@ -129,9 +129,9 @@ TEST(RegistrationSet, RemoveUnlinksAtOnce) {
   auto io = *set.allocate();
   set.remove(*io);
   EXPECT_EQ(set.live_count(), 0u);
-  EXPECT_EQ(io->ref_count_for_testing(), 1u);
+  EXPECT_EQ(io->use_count(), 1u);
   set.remove(*io);  // no longer linked: nothing happens
-  EXPECT_EQ(io->ref_count_for_testing(), 1u);
+  EXPECT_EQ(io->use_count(), 1u);
 }
 
 TEST(RegistrationSet, DeregisterAfterShutdownThenReleaseDoesNotDoubleFree) {
@@ -143,7 +143,7 @@ TEST(RegistrationSet, DeregisterAfterShutdownThenReleaseDoesNotDoubleFree) {
     auto all = set.shutdown();
     ASSERT_EQ(all.size(), 1u);
     set.deregister(*io);
-    EXPECT_EQ(io->ref_count_for_testing(), 3u);  // ours, the shutdown vector's, pending
+    EXPECT_EQ(io->use_count(), 3u);  // ours, the shutdown vector's, pending
   }
   EXPECT_EQ(tw.woken(), 0);  // pending still holds it
   set.release();

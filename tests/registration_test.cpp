@@ -1,4 +1,4 @@
-#include "eddy/io/registration.hpp"
+#include "eddy/io/detail/registration.hpp"
 
 #include <unistd.h>
 
@@ -90,11 +90,11 @@ TEST(Registration, WouldBlockFromTheClosureClearsReadiness) {
   EXPECT_TRUE(reg.scheduled_io().ready_event(Interest::READABLE).ready.is_empty());
   // Now a poll waits, and new data wakes it.
   TestWaker tw;
-  ASSERT_FALSE(reg.poll_read_ready(tw.waker()).has_value());
+  ASSERT_FALSE(reg.poll_read_ready(tw.waker()).is_ready());
   eddy_test::write_byte(p.write.get());
   ASSERT_TRUE(eddy_test::turn_until(f.driver, [&] { return tw.woken() > 0; }));
   auto ev = reg.poll_read_ready(tw.waker());
-  ASSERT_TRUE(ev.has_value());
+  ASSERT_TRUE(ev.is_ready());
   ASSERT_TRUE(ev->has_value());
   EXPECT_EQ((*ev)->ready, Ready::READABLE);
   (void)reg.deregister(p.read.get());
@@ -152,14 +152,14 @@ TEST(Registration, PollWriteReadyOnAFreshSocket) {
   auto reg = *Registration::create(f.h, a.get(), Interest::READABLE | Interest::WRITABLE);
   TestWaker tw;
   auto first = reg.poll_write_ready(tw.waker());
-  if (!first.has_value()) {
+  if (!first.is_ready()) {
     ASSERT_TRUE(eddy_test::turn_until(f.driver, [&] { return tw.woken() > 0; }));
     first = reg.poll_write_ready(tw.waker());
   }
-  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first.is_ready());
   ASSERT_TRUE(first->has_value());
   EXPECT_EQ((*first)->ready, Ready::WRITABLE);
-  EXPECT_FALSE(reg.poll_read_ready(tw.waker()).has_value());
+  EXPECT_FALSE(reg.poll_read_ready(tw.waker()).is_ready());
   (void)reg.deregister(a.get());
 }
 
@@ -169,11 +169,11 @@ TEST(Registration, ReadinessFutureThroughTheRegistration) {
   auto reg = *Registration::create(f.h, p.read.get(), Interest::READABLE);
   TestWaker tw;
   auto r = reg.readiness(Interest::READABLE);
-  ASSERT_FALSE(r.poll(tw.waker()).has_value());
+  ASSERT_FALSE(r.poll(tw.waker()).is_ready());
   eddy_test::write_byte(p.write.get());
   ASSERT_TRUE(eddy_test::turn_until(f.driver, [&] { return tw.woken() > 0; }));
   auto ev = r.poll(tw.waker());
-  ASSERT_TRUE(ev.has_value());
+  ASSERT_TRUE(ev.is_ready());
   EXPECT_EQ(ev->ready, Ready::READABLE);
   reg.clear_readiness(*ev);
   EXPECT_TRUE(reg.scheduled_io().ready_event(Interest::READABLE).ready.is_empty());
@@ -186,8 +186,8 @@ TEST(Registration, DestructionDropsSlotWakersWithoutWaking) {
   TestWaker reader, writer;
   {
     auto reg = *Registration::create(f.h, p.read.get(), Interest::READABLE);
-    ASSERT_FALSE(reg.poll_read_ready(reader.waker()).has_value());
-    ASSERT_FALSE(reg.poll_write_ready(writer.waker()).has_value());
+    ASSERT_FALSE(reg.poll_read_ready(reader.waker()).is_ready());
+    ASSERT_FALSE(reg.poll_write_ready(writer.waker()).is_ready());
     EXPECT_EQ(reader.outstanding(), 1);
     (void)reg.deregister(p.read.get());
   }
@@ -216,7 +216,7 @@ TEST(Registration, MovedFromRegistrationIsInert) {
   auto p = eddy_test::make_pipe();
   TestWaker tw;
   auto reg = *Registration::create(f.h, p.read.get(), Interest::READABLE);
-  ASSERT_FALSE(reg.poll_read_ready(tw.waker()).has_value());
+  ASSERT_FALSE(reg.poll_read_ready(tw.waker()).is_ready());
   {
     Registration moved = std::move(reg);
     EXPECT_EQ(tw.outstanding(), 1);

@@ -177,7 +177,7 @@ TEST(Runtime, YieldDefersUntilPark) {
   bool ok = rt.block_on([](int rfd, int wfd) -> Task<bool> {
     auto fd = eddy::AsyncFd<int>::create(std::move(rfd), Interest::READABLE);
     if (!fd) co_return false;
-    const auto& metrics = eddy::RuntimeHandle::current().io_handle()->metrics();
+    const auto& metrics = *eddy::RuntimeHandle::current().io_metrics();
     bool reader_ran = false;
     auto reader = eddy::spawn([](eddy::AsyncFd<int>& f, bool& ran) -> Task<void> {
       auto g = co_await f.readable();
@@ -456,7 +456,7 @@ TEST(Runtime, DriverWakersAndTheCallerSeeNoTaskAndNoBudget) {
     if (!fd) co_return false;
     const bool had_task = eddy::detail::context().task != nullptr;
     const eddy::Waker w = eddy::Waker::from_raw(&s, &kSeenVTable);
-    if (fd->poll_read_ready(w).has_value()) co_return false;  // nothing written yet: pending
+    if (fd->poll_read_ready(w).is_ready()) co_return false;  // nothing written yet: pending
     eddy_test::write_byte(wfd);
     co_await eddy::yield_now();  // resumed after a driver poll, which wakes `w`
     co_return had_task && s.wakes.load() == 1;

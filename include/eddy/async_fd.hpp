@@ -20,7 +20,7 @@
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/error.hpp"
 #include "eddy/interest.hpp"
-#include "eddy/io/registration.hpp"
+#include "eddy/io/detail/registration.hpp"
 #include "eddy/owned_fd.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/result.hpp"
@@ -77,6 +77,7 @@ class AsyncFd {
     if (!rt) return Error::no_runtime;
     return create(std::move(inner), interest, rt->io_handle());
   }
+  // The same with the I/O driver of a given runtime (RuntimeHandle::io_handle()).
   static Result<AsyncFd> create(T&& inner, Interest interest, const std::shared_ptr<io::Handle>& handle) {
     if (!handle) return Error::io_disabled;
     auto reg = io::Registration::create(handle, raw_fd(inner), interest);
@@ -125,7 +126,7 @@ class AsyncFd {
         : reg_(&reg), readiness_(reg.scheduled_io(), interest) {}
     Poll<Result<AsyncFdReadyGuard>> poll(const Waker& waker) noexcept {
       auto ev = readiness_.poll(waker);
-      if (!ev) return Pending;
+      if (ev.is_pending()) return Pending;
       if (ev->is_shutdown) return Result<AsyncFdReadyGuard>(Error::shutdown);
       return Result<AsyncFdReadyGuard>(AsyncFdReadyGuard(*reg_, *ev));
     }
@@ -160,21 +161,19 @@ class AsyncFd {
         : reg_(&reg), interest_(interest), f_(std::move(f)) {}
 
     Poll<R> poll(const Waker& waker) {
-      for (;;) {
-        if (!readiness_) readiness_.emplace(reg_->scheduled_io(), interest_);
-        auto ev = readiness_->poll(waker);
-        if (!ev) return Pending;
-        readiness_.reset();
-        if (ev->is_shutdown) return R(Error::shutdown);
-        if (!coop::poll_proceed(waker)) return Pending;  // re-polled after the driver runs
-        R r = f_();
-        if (!r && io::is_would_block(r.error())) {
-          coop::restore_one();
-          reg_->clear_readiness(*ev);
-          continue;
-        }
-        return r;
-      }
+      // The registration's one readiness loop, waiting through a list waiter (any number of
+      // async_io calls may wait at once) instead of the direction's slot.
+      return reg_->poll_io(
+          [&]() noexcept -> Poll<Result<io::ReadyEvent>> {
+            if (!readiness_) readiness_.emplace(reg_->scheduled_io(), interest_);
+            auto ev = readiness_->poll(waker);
+            if (ev.is_pending()) return Pending;
+            readiness_.reset();
+            if (ev->is_shutdown) return Result<io::ReadyEvent>(Error::shutdown);
+            if (!coop::poll_proceed(waker)) return Pending;  // re-polled after the driver runs
+            return Result<io::ReadyEvent>(*ev);
+          },
+          f_);
     }
 
    private:
@@ -203,7 +202,7 @@ class AsyncFd {
 
   Poll<Result<AsyncFdReadyGuard>> poll_dir(const Waker& waker, io::Direction d) {
     auto ev = reg_->poll_ready(waker, d);
-    if (!ev) return Pending;
+    if (ev.is_pending()) return Pending;
     if (!*ev) return Result<AsyncFdReadyGuard>(ev->error());
     return Result<AsyncFdReadyGuard>(AsyncFdReadyGuard(*reg_, **ev));
   }

@@ -10,10 +10,10 @@ class Interest {
  public:
   static const Interest READABLE;
   static const Interest WRITABLE;
-  // Out-of-band / urgent data (EPOLLPRI).
+  // Out-of-band / urgent data.
   static const Interest PRIORITY;
-  // Error readiness only. epoll always reports errors, so registering ERROR alone registers
-  // the fd for reads and filters read readiness out again through the waiter's interest.
+  // Error readiness only. Backends report errors whatever the registration, so registering
+  // ERROR alone registers the fd for some readiness and the waiter's interest filters the rest.
   static const Interest ERROR;
 
   constexpr bool is_readable() const noexcept { return (bits_ & kReadable) != 0; }
@@ -33,10 +33,6 @@ class Interest {
   constexpr Interest operator|(Interest other) const noexcept { return add(other); }
   constexpr Interest& operator|=(Interest other) noexcept { return *this = add(other); }
   constexpr bool operator==(const Interest&) const noexcept = default;
-
-  // The epoll event mask for this interest: always edge-triggered; readable adds EPOLLRDHUP so
-  // that a peer's half-close is seen. Never empty.
-  std::uint32_t to_epoll() const noexcept;
 
   constexpr std::uint8_t bits() const noexcept { return bits_; }
 

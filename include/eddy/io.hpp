@@ -1,12 +1,11 @@
-// The I/O driver layer: Driver, Handle, ScheduledIo, Registration and their value types.
+// The I/O driver's public face: the value types an AsyncFd user (or a poll-style integration)
+// handles, and the driver's metrics. The driver itself (Driver, Handle, RegistrationSet, the
+// backend) is private to the library; ScheduledIo and Registration sit in io/detail because the
+// inline fast paths of the socket and AsyncFd templates need them, not for users to call.
 #pragma once
 
 #include "eddy/interest.hpp"
-#include "eddy/io/driver.hpp"
 #include "eddy/io/metrics.hpp"
 #include "eddy/io/ready_event.hpp"
-#include "eddy/io/registration.hpp"
-#include "eddy/io/registration_set.hpp"
-#include "eddy/io/scheduled_io.hpp"
 #include "eddy/ready.hpp"
 #include "eddy/waker.hpp"

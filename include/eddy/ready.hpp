@@ -1,8 +1,6 @@
 // Ready: the readiness a resource has been seen to have.
 #pragma once
 
-#include <sys/epoll.h>
-
 #include <cstdint>
 
 #include "eddy/interest.hpp"
@@ -36,28 +34,6 @@ class Ready {
     if (interest.is_writable()) r |= kWritable | kWriteClosed;
     if (interest.is_priority()) r |= kPriority | kReadClosed;
     if (interest.is_error()) r |= kError;
-    return Ready(r);
-  }
-
-  // The Ready bits of one epoll event (see the reference, section 6.3): EPOLLPRI also counts as
-  // readable; EPOLLHUP closes both sides; a lone EPOLLERR (a pipe whose read end closed) closes
-  // the write side.
-  static constexpr Ready from_epoll(std::uint32_t ev) noexcept {
-    // Fast path for the events a healthy connection produces (only IN and/or OUT): EPOLLIN is
-    // 0x1 -> kReadable 0x1, EPOLLOUT is 0x4 -> kWritable 0x2.
-    static_assert(EPOLLIN == 0x1 && EPOLLOUT == 0x4 && kReadable == 0x1 && kWritable == 0x2);
-    if ((ev & ~static_cast<std::uint32_t>(EPOLLIN | EPOLLOUT)) == 0) {
-      return Ready((ev & EPOLLIN) | ((ev & EPOLLOUT) >> 1));
-    }
-    std::uint32_t r = 0;
-    if ((ev & (EPOLLIN | EPOLLPRI)) != 0) r |= kReadable;
-    if ((ev & EPOLLOUT) != 0) r |= kWritable;
-    if ((ev & EPOLLHUP) != 0 || ((ev & EPOLLIN) != 0 && (ev & EPOLLRDHUP) != 0)) r |= kReadClosed;
-    if ((ev & EPOLLHUP) != 0 || ((ev & EPOLLOUT) != 0 && (ev & EPOLLERR) != 0) || ev == EPOLLERR) {
-      r |= kWriteClosed;
-    }
-    if ((ev & EPOLLERR) != 0) r |= kError;
-    if ((ev & EPOLLPRI) != 0) r |= kPriority;
     return Ready(r);
   }
 

@@ -16,26 +16,27 @@
 #include <type_traits>
 
 #include "eddy/detail/context.hpp"
+#include "eddy/detail/scheduler.hpp"
 #include "eddy/detail/task_header.hpp"
-#include "eddy/io/driver.hpp"
+#include "eddy/io/metrics.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/result.hpp"
 #include "eddy/task.hpp"
+#include "eddy/yield_now.hpp"
 
 namespace eddy {
+
+namespace io {
+class Handle;  // the I/O driver's shared handle: opaque outside the library
+}
+namespace time {
+class Sleep;
+}
 
 class Runtime;
 
 namespace detail {
-class RuntimeShared;
-class DriverStack;
-
-// Registers a root coroutine with `rt` and queues it. Returns the JoinHandle's reference.
-TaskHeader* spawn_root(RuntimeShared& rt, std::coroutine_handle<> root);
-// Runs the scheduler on this thread until `main` completes.
-void block_on_root(Runtime& runtime, TaskHeader& main);
-RuntimeShared* current_runtime() noexcept;
-[[noreturn]] void no_runtime(const char* what) noexcept;
+class RuntimeScheduler;
 }  // namespace detail
 
 // A cheap, copyable, thread-safe reference to a runtime.
@@ -48,19 +49,25 @@ class RuntimeHandle {
   // Spawns `task` on the runtime; it starts when the runtime's thread next runs tasks.
   template <class T>
   JoinHandle<T> spawn(Task<T> task) const {
-    return JoinHandle<T>(detail::spawn_root(*shared_, task.release()));
+    return JoinHandle<T>(scheduler_->spawn(task.release()));
   }
 
-  // The I/O driver's handle, or null when the runtime was built without I/O.
-  const std::shared_ptr<io::Handle>& io_handle() const noexcept;
+  // The I/O driver's handle (opaque: for AsyncFd::create and the socket types' from_std), or
+  // null when the runtime was built without I/O.
+  const std::shared_ptr<io::Handle>& io_handle() const noexcept { return scheduler_->driver().io; }
 
-  detail::RuntimeShared& shared() const noexcept { return *shared_; }
+  // The I/O driver's counters, or null when the runtime was built without I/O.
+  const io::IoDriverMetrics* io_metrics() const noexcept;
+  // Resources registered with the I/O driver right now (0 without I/O; deregistered ones leave
+  // at the driver's next turn).
+  std::size_t io_registration_count() const noexcept;
 
  private:
   friend class Runtime;
   friend class Builder;
-  explicit RuntimeHandle(std::shared_ptr<detail::RuntimeShared> shared) noexcept : shared_(std::move(shared)) {}
-  std::shared_ptr<detail::RuntimeShared> shared_;
+  friend class time::Sleep;
+  explicit RuntimeHandle(std::shared_ptr<detail::Scheduler> scheduler) noexcept : scheduler_(std::move(scheduler)) {}
+  std::shared_ptr<detail::Scheduler> scheduler_;
 };
 
 class Builder {
@@ -105,14 +112,13 @@ class Builder {
   Result<Runtime> build();
 
  private:
-  friend class detail::RuntimeShared;
   friend class Runtime;
   bool enable_io_ = false;
   bool enable_time_ = false;
   bool start_paused_ = false;
   std::uint32_t event_interval_ = 61;
   std::uint32_t global_queue_interval_ = 31;
-  std::size_t max_io_events_ = io::Driver::kDefaultEvents;
+  std::size_t max_io_events_ = 1024;  // the I/O driver's default (io::Driver::kDefaultEvents)
 };
 
 class Runtime {
@@ -126,8 +132,8 @@ class Runtime {
   // meanwhile, and returns its value (rethrowing its exception). Not reentrant.
   template <class T>
   T block_on(Task<T> task) {
-    JoinHandle<T> main(detail::spawn_root(*handle_.shared_, task.release()));
-    detail::block_on_root(*this, *main.header());
+    JoinHandle<T> main(handle_.scheduler_->spawn(task.release()));
+    block_on_root(*main.header());
     auto r = main.take();  // rethrows the task's exception
     // Only an abort() of the main task through a copy of its header gets here without a value.
     if (!r) throw std::system_error(r.error(), "eddy::Runtime::block_on");
@@ -144,34 +150,19 @@ class Runtime {
   // Shuts down now (see the file comment). Also run by the destructor.
   void shutdown();
 
-  detail::DriverStack& driver() noexcept { return *driver_; }
-
  private:
   friend class Builder;
-  Runtime(RuntimeHandle handle, std::unique_ptr<detail::DriverStack> driver) noexcept;
+  Runtime(RuntimeHandle handle, std::unique_ptr<detail::RuntimeScheduler> scheduler) noexcept;
+  void block_on_root(detail::TaskHeader& main);
 
   RuntimeHandle handle_;
-  std::unique_ptr<detail::DriverStack> driver_;
+  std::unique_ptr<detail::RuntimeScheduler> scheduler_;
 };
 
 // Spawns `task` on the current runtime (aborts with a clear message outside one).
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
-  detail::RuntimeShared* rt = detail::current_runtime();
-  if (rt == nullptr) detail::no_runtime("eddy::spawn");
-  return JoinHandle<T>(detail::spawn_root(*rt, task.release()));
+  return JoinHandle<T>(detail::current_scheduler_or_die("eddy::spawn").spawn(task.release()));
 }
-
-namespace detail {
-struct YieldNow {
-  bool await_ready() noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) noexcept;
-  void await_resume() noexcept {}
-};
-}  // namespace detail
-
-// co_await yield_now(): lets every other ready task run, and the driver be polled, before this
-// task continues.
-inline detail::YieldNow yield_now() noexcept { return {}; }
 
 }  // namespace eddy

@@ -29,7 +29,7 @@
 #include <cstdint>
 
 #include "eddy/detail/poll_awaiter.hpp"
-#include "eddy/detail/signal_waiter.hpp"
+#include "eddy/signal/detail/signal_waiter.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/result.hpp"
 #include "eddy/task.hpp"

@@ -1,4 +1,4 @@
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -13,12 +13,13 @@
 namespace eddy::io {
 
 using Clock = std::chrono::steady_clock;
-using eddy::detail::EpollSelector;
+using detail::DefaultSelector;
+using detail::ReservedToken;
 using eddy::detail::RefPtr;
 
 // --- Handle --------------------------------------------------------------------------------
 
-Handle::Handle(EpollSelector selector, int waker_fd) noexcept
+Handle::Handle(DefaultSelector selector, int waker_fd) noexcept
     : selector_(std::move(selector)), waker_fd_(waker_fd) {}
 
 Handle::~Handle() { ::close(waker_fd_); }
@@ -26,7 +27,7 @@ Handle::~Handle() { ::close(waker_fd_); }
 Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
   auto io = registrations_.allocate();
   if (!io) return io.error();
-  if (auto r = selector_.add(fd, (*io)->token(), interest); !r) {
+  if (auto r = selector_.register_source(fd, (*io)->token(), interest); !r) {
     // The token never reached the kernel, so the entry can go at once.
     registrations_.remove(**io);
     return r.error();
@@ -36,7 +37,9 @@ Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
 }
 
 Result<void> Handle::deregister_source(ScheduledIo& io, int fd) {
-  Result<void> os = selector_.remove(fd);
+  // The backend's deregister returns only once the token is dead (the release rule, selector.hpp),
+  // so queueing the release after it is safe.
+  Result<void> os = selector_.deregister(fd);
   if (registrations_.deregister(io)) unpark();
   metrics_.dec_fd_count();
   return os;
@@ -59,7 +62,7 @@ void Handle::unpark() const noexcept {
 }
 
 Result<void> Handle::register_signal_receiver(int fd) {
-  return selector_.add(fd, kTokenSignal, Interest::READABLE);
+  return selector_.register_source(fd, detail::token(ReservedToken::signal), Interest::READABLE);
 }
 
 // --- Driver --------------------------------------------------------------------------------
@@ -68,11 +71,11 @@ Result<Driver> Driver::create(std::size_t nevents) {
   if (nevents == 0 || nevents > static_cast<std::size_t>(INT_MAX)) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  auto selector = EpollSelector::create();
+  auto selector = DefaultSelector::create();
   if (!selector) return selector.error();
   const int waker = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (waker < 0) return last_error();
-  if (auto r = selector->add(waker, kTokenWakeup, Interest::READABLE); !r) {
+  if (auto r = selector->register_source(waker, detail::token(ReservedToken::wakeup), Interest::READABLE); !r) {
     ::close(waker);
     return r.error();
   }
@@ -95,7 +98,7 @@ int Driver::timeout_ms(std::optional<std::chrono::nanoseconds> d) noexcept {
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
+TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   Handle& h = *handle_;
   // Free what was deregistered before this turn. This is the only place a ScheduledIo the
   // kernel may have named is freed, and no batch of tokens is being dispatched now.
@@ -120,23 +123,23 @@ void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     }
   }
 
-  std::uint64_t ready_count = 0;
+  TurnReport report;
   for (int i = 0; i < n; ++i) {
     const auto& ev = events_[static_cast<std::size_t>(i)];
-    const std::uint64_t token = EpollSelector::token_of(ev);
-    static_assert(kTokenWakeup == 0 && kTokenSignal == 1);
-    if (token <= kTokenSignal) [[unlikely]] {
+    const std::uint64_t token = DefaultSelector::token_of(ev);
+    if (token < detail::kReservedTokens) [[unlikely]] {
       // The eventfd: nothing to do, the write that caused this edge already ended the wait (it
-      // is never drained; every write makes a new edge). The signal pipe: note it.
-      if (token == kTokenSignal) signal_ready_ = true;
+      // is never drained; every write makes a new edge). The signal pipe: report it.
+      if (token == detail::token(ReservedToken::signal)) report.signal = true;
       continue;
     }
     // Safe by the RegistrationSet invariant: the resource cannot have been freed since this
     // turn began.
-    ScheduledIo::from_token(token)->dispatch(Ready::from_epoll(EpollSelector::events_of(ev)));
-    ++ready_count;
+    ScheduledIo::from_token(token)->dispatch(DefaultSelector::readiness_of(ev));
+    ++report.events;
   }
-  h.metrics_.incr_ready_count_by(ready_count);
+  h.metrics_.incr_ready_count_by(report.events);
+  return report;
 }
 
 void Driver::shutdown() {

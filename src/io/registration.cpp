@@ -1,4 +1,6 @@
-#include "eddy/io/registration.hpp"
+#include "eddy/io/detail/registration.hpp"
+
+#include "io/driver.hpp"
 
 namespace eddy::io {
 

@@ -1,4 +1,4 @@
-#include "eddy/io/registration_set.hpp"
+#include "io/registration_set.hpp"
 
 #include <new>
 

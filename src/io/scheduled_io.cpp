@@ -1,6 +1,6 @@
-#include "eddy/io/scheduled_io.hpp"
+#include "eddy/io/detail/scheduled_io.hpp"
 
-#include "io/wake_list.hpp"
+#include "util/wake_list.hpp"
 
 namespace eddy::io {
 
@@ -19,7 +19,7 @@ void ScheduledIo::wake_with_list(Ready ready, bool wake_reader, bool wake_writer
   UniqueLock<SpinLock> lock(mutex_, std::adopt_lock);
   // Declared with the lock held, so it is destroyed while the lock is held: every path below
   // empties it (wake_all with the lock dropped) first, so its destructor has nothing left to wake.
-  detail::WakeList wakers;
+  eddy::detail::WakeList wakers;
 
   // At most two slot wakers; a fresh WakeList always has room for them.
   if (wake_reader) wakers.push(std::move(reader_));

@@ -3,9 +3,7 @@
 #include <system_error>
 #include <vector>
 
-#include "eddy/detail/context.hpp"
-#include "eddy/runtime.hpp"
-#include "runtime/runtime_shared.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace eddy::detail {
 
@@ -14,9 +12,7 @@ using sync::Mutex;
 using sync::UniqueLock;
 
 void submit_blocking(std::shared_ptr<BlockingJob> job) {
-  RuntimeShared* rt = context().runtime;
-  if (rt == nullptr) no_runtime("eddy::spawn_blocking");
-  rt->blocking_pool().spawn(std::move(job));
+  current_scheduler_shared_or_die("eddy::spawn_blocking")->blocking_pool().spawn(std::move(job));
 }
 
 void BlockingPool::spawn(std::shared_ptr<BlockingJob> job) {

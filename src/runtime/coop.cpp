@@ -2,7 +2,7 @@
 
 #include "eddy/detail/context.hpp"
 #include "eddy/detail/task_header.hpp"
-#include "runtime/runtime_shared.hpp"
+#include "eddy/detail/scheduler.hpp"
 
 namespace eddy::coop {
 
@@ -13,7 +13,7 @@ namespace detail {
 
 void budget_exhausted(const Waker& waker) noexcept {
   auto& ctx = context();
-  if (ctx.runtime != nullptr) ctx.runtime->defer(waker);
+  if (ctx.scheduler != nullptr) ctx.scheduler->defer(waker);
   else waker.wake_by_ref();
 }
 
@@ -41,7 +41,7 @@ bool ConsumeBudget::await_suspend(std::coroutine_handle<> h) noexcept {
   auto& task = eddy::detail::current_task_or_die("eddy::coop::consume_budget()");
   task.set_resume_point(h);
   auto& ctx = context();
-  if (ctx.runtime != nullptr) ctx.runtime->defer(task.waker());
+  if (ctx.scheduler != nullptr) ctx.scheduler->defer(task.waker());
   else task.wake_by_ref();
   return true;
 }

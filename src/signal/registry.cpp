@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "io/wake_list.hpp"
+#include "util/wake_list.hpp"
 
 namespace eddy::detail::signal {
 
@@ -97,7 +97,7 @@ void Registry::on_signal(int signum, siginfo_t* info, void* ctx) noexcept {
 }
 
 void Registry::broadcast() noexcept {
-  io::detail::WakeList wakes;
+  WakeList wakes;
   for (int signum = 1; signum < kSlots; ++signum) {
     Slot& s = slots_[signum];
     if (!s.pending.exchange(false, std::memory_order_seq_cst)) continue;

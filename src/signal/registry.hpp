@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "eddy/detail/linked_list.hpp"
-#include "eddy/detail/signal_waiter.hpp"
+#include "eddy/signal/detail/signal_waiter.hpp"
 #include "eddy/detail/sync.hpp"
 #include "eddy/result.hpp"
 #include "eddy/waker.hpp"

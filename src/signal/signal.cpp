@@ -2,9 +2,9 @@
 
 #include <utility>
 
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/scheduler.hpp"
 #include "eddy/error.hpp"
-#include "eddy/runtime.hpp"
-#include "runtime/runtime_shared.hpp"
 #include "signal/registry.hpp"
 #include "signal/signal_handle.hpp"
 
@@ -15,9 +15,9 @@ using detail::signal::Registry;
 Result<Signal> signal(SignalKind kind) noexcept {
   const int signum = kind.as_raw();
   if (auto r = Registry::check(signum); !r) return r.error();
-  detail::RuntimeShared* rt = detail::current_runtime();
+  detail::Scheduler* rt = detail::context().scheduler;
   if (rt == nullptr) return Error::no_runtime;
-  const auto& handle = rt->unparker().signal();
+  const auto& handle = rt->driver().signal;
   if (!handle) return Error::io_disabled;
   auto reg = Registry::instance();
   if (!reg) return reg.error();

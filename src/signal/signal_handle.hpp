@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "eddy/detail/sync.hpp"
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 #include "eddy/result.hpp"
 
 namespace eddy::detail {

@@ -1,4 +1,4 @@
-#include "eddy/detail/child_task.hpp"
+#include "eddy/time/detail/child_task.hpp"
 
 #include <memory>
 
@@ -11,7 +11,7 @@ namespace eddy::detail {
 // "Scheduling" the child means waking its parent; the parent's poll then runs the child. Lives
 // as long as the child's header (which holds it), so a late wake from another thread, even
 // after the ChildTask is gone, finds it alive; and a complete child ignores wakes altogether.
-class ChildScheduler final : public Scheduler {
+class ChildScheduler final : public TaskScheduler {
  public:
   void schedule(TaskHeader* task) noexcept override {
     Waker parent;

@@ -2,8 +2,9 @@
 
 #include <cstdio>
 
+#include "eddy/detail/context.hpp"
 #include "eddy/detail/fatal.hpp"
-#include "runtime/runtime_shared.hpp"
+#include "eddy/detail/scheduler.hpp"
 #include "time/time_handle.hpp"
 
 namespace eddy::detail {
@@ -17,22 +18,19 @@ namespace {
 }  // namespace
 
 TimeHandle* try_current_time_handle() noexcept {
-  RuntimeShared* rt = current_runtime();
-  return rt != nullptr ? rt->unparker().time().get() : nullptr;
+  Scheduler* s = context().scheduler;
+  return s != nullptr ? s->driver().time.get() : nullptr;
 }
 
 std::shared_ptr<TimeHandle> current_time_handle(const char* what) noexcept {
-  RuntimeShared* rt = current_runtime();
-  if (rt == nullptr) no_runtime(what);
-  const auto& t = rt->unparker().time();
-  if (!t) no_time_driver(what);
-  return t;
+  return time_handle_of(current_scheduler_or_die(what).driver(), what);
 }
 
-std::shared_ptr<TimeHandle> time_handle_of(const RuntimeHandle& rt, const char* what) noexcept {
-  const auto& t = rt.shared().unparker().time();
-  if (!t) no_time_driver(what);
-  return t;
+std::shared_ptr<TimeHandle> time_handle_of(const driver::Handle& driver, const char* what) noexcept {
+  if (!driver.time) no_time_driver(what);
+  return driver.time;
 }
+
+Clock* driver::Handle::clock() const noexcept { return time ? &time->clock() : nullptr; }
 
 }  // namespace eddy::detail

@@ -1,9 +1,11 @@
-// Finding a runtime's time driver (aborting with a clear message when there is none).
+// Finding a runtime's time driver: through the thread's Context (the running scheduler's
+// driver::Handle), or a given driver::Handle. The time layer sits below the runtime and never
+// sees the scheduler behind the handle.
 #pragma once
 
 #include <memory>
 
-#include "eddy/runtime.hpp"
+#include "eddy/detail/driver_handle.hpp"
 
 namespace eddy::detail {
 
@@ -13,6 +15,7 @@ class TimeHandle;
 TimeHandle* try_current_time_handle() noexcept;
 // The same, aborting with a message naming `what` when there is none.
 std::shared_ptr<TimeHandle> current_time_handle(const char* what) noexcept;
-std::shared_ptr<TimeHandle> time_handle_of(const RuntimeHandle& rt, const char* what) noexcept;
+// `driver`'s time driver, aborting with a message naming `what` when it has none.
+std::shared_ptr<TimeHandle> time_handle_of(const driver::Handle& driver, const char* what) noexcept;
 
 }  // namespace eddy::detail

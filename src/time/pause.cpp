@@ -1,7 +1,7 @@
 #include "eddy/time/clock.hpp"
 
 #include "eddy/detail/fatal.hpp"
-#include "eddy/runtime.hpp"
+#include "eddy/yield_now.hpp"
 #include "time/current.hpp"
 #include "time/time_handle.hpp"
 

@@ -1,7 +1,6 @@
 #include "eddy/time/sleep.hpp"
 
 #include "eddy/error.hpp"
-#include "eddy/runtime.hpp"
 #include "time/current.hpp"
 #include "time/time_handle.hpp"
 
@@ -9,11 +8,10 @@ namespace eddy::time {
 
 using detail::TimerEntry;
 
-Sleep::Sleep(Instant deadline) noexcept
-    : handle_(detail::current_time_handle("eddy::time::sleep")), deadline_(deadline) {}
+Sleep::Sleep(Instant deadline) noexcept : Sleep(detail::current_time_handle("eddy::time::sleep"), deadline) {}
 
-Sleep::Sleep(const RuntimeHandle& rt, Instant deadline) noexcept
-    : handle_(detail::time_handle_of(rt, "eddy::time::Sleep")), deadline_(deadline) {}
+Sleep::Sleep(std::shared_ptr<detail::TimeHandle> handle, Instant deadline) noexcept
+    : handle_(std::move(handle)), deadline_(deadline) {}
 
 Sleep::Sleep(Sleep&& other) noexcept
     : PollAwaiter(std::move(other)), handle_(other.handle_), deadline_(other.deadline_) {

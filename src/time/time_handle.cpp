@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "io/wake_list.hpp"
+#include "util/wake_list.hpp"
 
 namespace eddy::detail {
 
@@ -12,7 +12,7 @@ namespace {
 constexpr std::uint64_t kMaxTick = std::uint64_t{1} << 62;
 }  // namespace
 
-TimeHandle::TimeHandle(Unparker below, bool start_paused) noexcept
+TimeHandle::TimeHandle(signal::IoUnpark below, bool start_paused) noexcept
     : below_(std::move(below)), clock_(start_paused), start_(clock_.now()) {}
 
 std::uint64_t TimeHandle::deadline_to_tick(time::Instant t) const noexcept {
@@ -148,7 +148,7 @@ std::size_t TimeHandle::timer_count() const noexcept {
 }
 
 void TimeHandle::fire(std::uint64_t now_tick, bool shutdown) noexcept {
-  io::detail::WakeList wakes;
+  WakeList wakes;
   sync::UniqueLock<sync::Mutex> lock(mutex_);
   parking_ = false;
   for (;;) {

@@ -4,10 +4,10 @@
 // Ticks are whole milliseconds since the handle was created. A deadline is rounded up to its
 // tick, "now" is rounded down, so a timer never fires before its deadline.
 //
-// Parking (DriverStack::turn):
+// Parking (TimeDriver::park, src/time/driver.hpp):
 //   plan = before_park(limit)   lock; next = wheel's next expiration; record it as the park
 //                               deadline and mark "parking"; work out how long to park below
-//   <park the signal/io layer with plan.wait>
+//   <park the layer below (signal/io, or the thread parker) with plan.wait>
 //   after_park(plan, active)    paused clock: auto-advance if nothing else woke; then fire
 //                               every expired timer (wakers woken in batches, no lock held)
 // A registration earlier than the recorded park deadline, made while parking, unparks the
@@ -20,9 +20,9 @@
 #include <optional>
 
 #include "eddy/detail/sync.hpp"
-#include "eddy/detail/timer_wheel.hpp"
+#include "eddy/time/detail/timer_wheel.hpp"
 #include "eddy/time/instant.hpp"
-#include "runtime/driver_stack.hpp"
+#include "signal/driver.hpp"
 #include "time/clock.hpp"
 
 namespace eddy::detail {
@@ -32,7 +32,7 @@ class TimeHandle {
   static constexpr std::chrono::nanoseconds kTick = std::chrono::milliseconds(1);
 
   // `below` wakes the layer the time driver parks on (the I/O driver or the thread parker).
-  TimeHandle(Unparker below, bool start_paused) noexcept;
+  TimeHandle(signal::IoUnpark below, bool start_paused) noexcept;
   TimeHandle(const TimeHandle&) = delete;
   TimeHandle& operator=(const TimeHandle&) = delete;
 
@@ -70,9 +70,13 @@ class TimeHandle {
   // Fires every timer with the shutdown state; later registrations get it at once. Idempotent.
   void shutdown() noexcept;
 
-  // Called by the runtime's Unparker: someone woke the runtime (the paused clock must not
-  // auto-advance past that).
-  void note_unpark() noexcept { did_wake_.store(true, std::memory_order_release); }
+  // Wakes the thread parked on this driver from any thread (driver::Handle::unpark): notes the
+  // wake, so that a paused clock does not auto-advance past it, then wakes the layer below.
+  void unpark() const noexcept {
+    note_unpark();
+    below_.unpark();
+  }
+  void note_unpark() const noexcept { did_wake_.store(true, std::memory_order_release); }
 
   bool is_shutdown() const noexcept;
   // Registered timers (for tests and metrics).
@@ -81,7 +85,7 @@ class TimeHandle {
  private:
   void fire(std::uint64_t now_tick, bool shutdown) noexcept;
 
-  Unparker below_;
+  const signal::IoUnpark below_;
   Clock clock_;
   const time::Instant start_;
 
@@ -90,7 +94,7 @@ class TimeHandle {
   bool parking_ = false;                  // guarded: the runtime thread is (about to be) parked
   std::uint64_t park_deadline_ = UINT64_MAX;  // guarded: the tick it parks until (MAX: none)
   bool shutdown_ = false;                 // guarded
-  sync::Atomic<bool> did_wake_{false};
+  mutable sync::Atomic<bool> did_wake_{false};
 };
 
 }  // namespace eddy::detail

@@ -1,4 +1,4 @@
-#include "eddy/detail/timer_wheel.hpp"
+#include "eddy/time/detail/timer_wheel.hpp"
 
 #include <bit>
 #include <cassert>

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "eddy/io/driver.hpp"
+#include "io/driver.hpp"
 
 namespace eddy_test {
 

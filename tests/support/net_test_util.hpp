@@ -65,7 +65,7 @@ struct TcpPair {
 // True when `p` (a poll result) is Pending.
 template <class P>
 bool is_pending(const P& p) {
-  return !p.has_value();
+  return p.is_pending();
 }
 
 }  // namespace eddy_test

@@ -1,5 +1,9 @@
-// The calling thread's runtime context: which scheduler runs here, which task is being polled,
-// and that task's cooperative budget. Set by the scheduler; read by awaiters, spawn and coop.
+// The calling thread's runtime context: which scheduler runs here (and its thread-owned core),
+// which task is being polled, and that task's cooperative budget. Set by the scheduler; read by
+// awaiters, spawn, coop and the layers that look up the current runtime's drivers.
+//
+// Ownership: a Context belongs to its thread (thread_local); `core` is the running scheduler's
+// thread-owned state and is non-null only while this thread runs that scheduler.
 #pragma once
 
 #include <cstdint>
@@ -7,11 +11,14 @@
 namespace eddy::detail {
 
 class TaskHeader;
-class RuntimeShared;
+class Scheduler;
+class SchedulerCore;
 
 struct Context {
-  // The runtime whose scheduler runs on this thread (inside block_on), or null.
-  RuntimeShared* runtime = nullptr;
+  // The scheduler running on this thread (inside block_on or a worker), or null.
+  Scheduler* scheduler = nullptr;
+  // That scheduler's thread-owned state (its kind casts it back), or null.
+  SchedulerCore* core = nullptr;
   // The task being polled right now, or null.
   TaskHeader* task = nullptr;
   // Cooperative budget of the current task poll; kUnconstrained disables it.
@@ -22,12 +29,21 @@ inline constexpr std::uint32_t kUnconstrained = UINT32_MAX;
 
 // Constant-initialised, so access is a plain TLS load with no guard (it sits on every hot path:
 // each await, each wake, each budget check).
-inline constinit thread_local Context tls_context{nullptr, nullptr, kUnconstrained};
+inline constinit thread_local Context tls_context{nullptr, nullptr, nullptr, kUnconstrained};
 
 // The calling thread's context.
 inline Context& context() noexcept { return tls_context; }
 
 [[noreturn]] void awaited_outside_task(const char* what) noexcept;
+// Aborts with "<what> called outside of an eddy runtime".
+[[noreturn]] void no_runtime(const char* what) noexcept;
+
+// The scheduler running on this thread, aborting with a message naming `what` outside one.
+inline Scheduler& current_scheduler_or_die(const char* what) noexcept {
+  Scheduler* s = tls_context.scheduler;
+  if (s == nullptr) no_runtime(what);
+  return *s;
+}
 
 // The task being polled on this thread; aborts with a clear message outside a task (awaiting an
 // eddy awaitable from anything but an eddy task is a programmer's bug).

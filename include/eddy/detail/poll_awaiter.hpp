@@ -59,7 +59,7 @@ class PollAwaiter {
     } else {
       result_ = static_cast<Derived*>(this)->poll(waker.get());
     }
-    return result_.has_value();
+    return result_.is_ready();
   }
 
   static bool leaf_poll(void* self, TaskHeader* task) noexcept {

@@ -28,8 +28,9 @@ namespace eddy::detail {
 
 class TaskHeader;
 
-// What a task's waker talks to. Implemented by each scheduler flavour.
-class Scheduler {
+// What a task's waker talks to: the runtime's scheduler (Scheduler, eddy/detail/scheduler.hpp)
+// or a stand-in that is not one (a timeout's child task wakes its parent instead).
+class TaskScheduler {
  public:
   // Queue `task` to run; the caller passes one reference. Any thread. Once the task is queued
   // that reference may be gone (run and dropped by another thread), and with it the last
@@ -38,7 +39,7 @@ class Scheduler {
   virtual void schedule(TaskHeader* task) noexcept = 0;
 
  protected:
-  ~Scheduler() = default;
+  ~TaskScheduler() = default;
 };
 
 struct OwnedTaskTag {};
@@ -57,7 +58,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   // `scheduler` is kept alive by every task, so that a late wake from another thread never
   // reaches a destroyed scheduler (a complete task does not touch it at all).
-  TaskHeader(std::coroutine_handle<> root, std::shared_ptr<Scheduler> scheduler) noexcept
+  TaskHeader(std::coroutine_handle<> root, std::shared_ptr<TaskScheduler> scheduler) noexcept
       : root_(root), resume_point_(root), scheduler_(std::move(scheduler)) {}
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
@@ -157,7 +158,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   void wake_join() noexcept;
   sync::Mutex& join_mutex() noexcept { return join_mutex_; }
 
-  Scheduler* scheduler() const noexcept { return scheduler_.get(); }
+  TaskScheduler* scheduler() const noexcept { return scheduler_.get(); }
 
   // Intrusive run-queue link (a task is in at most one queue: SCHEDULED guards it).
   TaskHeader* queue_next = nullptr;
@@ -177,7 +178,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   std::coroutine_handle<> resume_point_;
   LeafPoll leaf_poll_ = nullptr;
   void* leaf_awaiter_ = nullptr;
-  std::shared_ptr<Scheduler> scheduler_;
+  std::shared_ptr<TaskScheduler> scheduler_;
   sync::Mutex join_mutex_;
   Waker join_waker_;
 };

@@ -23,9 +23,9 @@ class IoDriverMetrics {
   void incr_ready_count_by(std::uint64_t n) noexcept { ready_.fetch_add(n, std::memory_order_relaxed); }
 
  private:
-  detail::sync::Atomic<std::uint64_t> registered_{0};
-  detail::sync::Atomic<std::uint64_t> deregistered_{0};
-  detail::sync::Atomic<std::uint64_t> ready_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> registered_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> deregistered_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> ready_{0};
 };
 
 }  // namespace eddy::io

@@ -24,7 +24,7 @@
 #include <memory>
 
 #include "eddy/detail/poll_awaiter.hpp"
-#include "eddy/detail/timer_wheel.hpp"
+#include "eddy/time/detail/timer_wheel.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/result.hpp"
 #include "eddy/time/instant.hpp"
@@ -43,8 +43,12 @@ class Sleep : public detail::PollAwaiter<Sleep, Result<void>> {
  public:
   // A sleep on the current runtime's time driver (aborts outside a runtime with one).
   explicit Sleep(Instant deadline) noexcept;
-  // A sleep on `rt`'s time driver, usable from any thread (poll it with your own Waker).
+  // A sleep on `rt`'s time driver, usable from any thread (poll it with your own Waker). Aborts
+  // when `rt` has no time driver. (Defined with RuntimeHandle, in the runtime layer: the time
+  // layer sits below the runtime.)
   Sleep(const RuntimeHandle& rt, Instant deadline) noexcept;
+  // A sleep on the given time driver (what the other two constructors resolve to).
+  Sleep(std::shared_ptr<detail::TimeHandle> handle, Instant deadline) noexcept;
   // Moving a registered Sleep moves its timer (O(1), under the driver's lock).
   Sleep(Sleep&& other) noexcept;
   Sleep& operator=(Sleep&&) = delete;

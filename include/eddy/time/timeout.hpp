@@ -23,7 +23,7 @@
 #include <system_error>
 #include <type_traits>
 
-#include "eddy/detail/child_task.hpp"
+#include "eddy/time/detail/child_task.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/error.hpp"
 #include "eddy/result.hpp"

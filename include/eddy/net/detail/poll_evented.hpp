@@ -30,7 +30,7 @@
 #include "eddy/coop.hpp"
 #include "eddy/error.hpp"
 #include "eddy/interest.hpp"
-#include "eddy/io/registration.hpp"
+#include "eddy/io/detail/registration.hpp"
 #include "eddy/net/buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
@@ -54,14 +54,6 @@ inline Result<std::size_t> sys_send(int fd, ConstBuffer buf, int flags) noexcept
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR) return last_error();
   }
-}
-
-// io::is_would_block for the errors our own syscalls produce (always system_category): a value
-// and an address compare instead of two virtual error_condition lookups on every EAGAIN.
-// (Also keeps UBSan's vptr check, which needs a spare fd, out of the EMFILE path.)
-inline bool is_eagain(std::error_code ec) noexcept {
-  static_assert(EAGAIN == EWOULDBLOCK);
-  return ec.value() == EAGAIN && ec.category() == std::system_category();
 }
 
 class PollEvented {
@@ -119,29 +111,20 @@ class PollEvented {
   // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and
   // `waker` is now registered for it; false when it may be ready (then poll for real).
   bool wait_if_pending(const Waker& waker, io::Direction direction) noexcept {
-    return reg_->scheduled_io().wait_if_pending(waker, direction);
+    return reg_->wait_if_pending(waker, direction);
   }
 
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
   // clearing readiness each time. One unit of budget per call of `f` that does not block.
   template <class F>
   auto poll_io(const Waker& waker, io::Direction direction, F&& f) -> Poll<std::invoke_result_t<F&>> {
-    using R = std::invoke_result_t<F&>;
-    for (;;) {
-      auto ev = reg_->poll_ready(waker, direction);
-      if (!ev) return Pending;
-      if (!*ev) return R(ev->error());
-      R r = f();
-      if (r || !is_eagain(r.error())) return r;
-      coop::restore_one();
-      reg_->clear_readiness(**ev);
-    }
+    return reg_->poll_io(waker, direction, std::forward<F>(f));
   }
 
   // Poll-style readiness of one direction (consumes budget when ready).
   Poll<Result<Ready>> poll_ready(const Waker& waker, io::Direction direction) noexcept {
     auto ev = reg_->poll_ready(waker, direction);
-    if (!ev) return Pending;
+    if (ev.is_pending()) return Pending;
     if (!*ev) return Result<Ready>(ev->error());
     return Result<Ready>((*ev)->ready);
   }
@@ -149,11 +132,7 @@ class PollEvented {
   // Runs `f` only when ready for `interest`; a would-block result clears that readiness.
   template <class F>
   auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
-    const io::ReadyEvent ev = reg_->scheduled_io().ready_event(interest);
-    if (ev.ready.is_empty()) return std::error_code(EAGAIN, std::system_category());
-    auto r = f();
-    if (!r && is_eagain(r.error())) reg_->clear_readiness(ev);
-    return r;
+    return reg_->try_io(interest, std::forward<F>(f));
   }
 
  private:
@@ -161,19 +140,12 @@ class PollEvented {
   // transfer clears readiness at once, would-block clears it and waits again.
   template <class Op>
   Poll<Result<std::size_t>> poll_stream(const Waker& waker, io::Direction direction, std::size_t len, Op op) noexcept {
-    for (;;) {
-      auto ev = reg_->poll_ready(waker, direction);
-      if (!ev) return Pending;
-      if (!*ev) return Result<std::size_t>(ev->error());
+    io::Registration& reg = *reg_;
+    return reg.poll_io(waker, direction, [&](io::ReadyEvent ev) {
       auto r = op();
-      if (r) {
-        if (*r != 0 && *r < len) reg_->clear_readiness(**ev);
-        return r;
-      }
-      if (!is_eagain(r.error())) return r;
-      coop::restore_one();
-      reg_->clear_readiness(**ev);
-    }
+      if (r && *r != 0 && *r < len) reg.clear_readiness(ev);
+      return r;
+    });
   }
 
   PollEvented(int fd, io::Registration reg) noexcept : fd_(fd), reg_(std::move(reg)) {}

@@ -1,4 +1,4 @@
-#include "runtime/runtime_shared.hpp"
+#include "runtime/current_thread.hpp"
 
 #include "eddy/coop.hpp"
 #include "eddy/detail/context.hpp"
@@ -6,15 +6,14 @@
 
 namespace eddy::detail {
 
-RuntimeShared::~RuntimeShared() {
+CurrentThreadHandle::~CurrentThreadHandle() {
   // Late wakes from other threads after shutdown find complete tasks and queue nothing, but a
   // wake racing with shutdown may have queued one: drop its reference.
   while (TaskHeader* t = inject_.pop()) t->unref();
-  while (TaskHeader* t = local_.pop()) t->unref();
 }
 
-TaskHeader* RuntimeShared::spawn(std::coroutine_handle<> root) {
-  auto* task = new TaskHeader(root, std::static_pointer_cast<Scheduler>(shared_from_this()));
+TaskHeader* CurrentThreadHandle::spawn(std::coroutine_handle<> root) {
+  auto* task = new TaskHeader(root, std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
   bool accepted = false;
   {
     sync::LockGuard<sync::Mutex> lock(owned_mutex_);
@@ -35,19 +34,11 @@ TaskHeader* RuntimeShared::spawn(std::coroutine_handle<> root) {
   return task;
 }
 
-void RuntimeShared::schedule(TaskHeader* task) noexcept {
-  if (context().runtime == this) [[likely]] {
-    local_.push(task);
-    return;
-  }
-  schedule_remote(task);
-}
-
-void RuntimeShared::schedule_remote(TaskHeader* task) noexcept {
+void CurrentThreadHandle::schedule_remote(TaskHeader* task) noexcept {
   // The caller's reference to `task` becomes the queue's. Once the task is in inject_, the
   // runtime thread may run it and drop it, and with it the last reference to this object (a
   // runtime being destroyed meanwhile): keep this object alive until we are done with it.
-  const std::shared_ptr<RuntimeShared> self = shared_from_this();
+  const std::shared_ptr<SchedulerShared> self = shared_from_this();
   {
     sync::LockGuard<sync::Mutex> lock(inject_mutex_);
     if (!inject_closed_) {
@@ -63,33 +54,37 @@ void RuntimeShared::schedule_remote(TaskHeader* task) noexcept {
   }
   // Pairs with park(): either the runtime thread sees has_injected_ before it blocks, or we see
   // parked_ and wake it.
-  if (parked_.load(std::memory_order_seq_cst)) unparker_.unpark();
+  if (parked_.load(std::memory_order_seq_cst)) driver().unpark();
 }
 
-void RuntimeShared::defer(const Waker& waker) { deferred_.push_back(waker); }
+void CurrentThreadHandle::defer(const Waker& waker) {
+  // Only a task running on this scheduler's thread defers (yield_now, coop), and only through
+  // its Context: the core is this thread's.
+  static_cast<CurrentThreadCore*>(context().core)->deferred.push_back(waker);
+}
 
-bool RuntimeShared::take_injected() noexcept {
+bool CurrentThreadHandle::take_injected(CurrentThreadCore& core) noexcept {
   if (!has_injected_.load(std::memory_order_acquire)) return false;
   sync::LockGuard<sync::Mutex> lock(inject_mutex_);
   const bool any = !inject_.empty();
-  local_.append(inject_);
+  core.local.append(inject_);
   has_injected_.store(false, std::memory_order_relaxed);
   return any;
 }
 
-TaskHeader* RuntimeShared::next_task() noexcept {
+TaskHeader* CurrentThreadHandle::next_task(CurrentThreadCore& core) noexcept {
   // Every global_queue_interval tasks, look at the other threads' queue first, so that tasks
   // woken locally cannot starve it.
-  if (--global_countdown_ == 0) {
-    global_countdown_ = config_.global_queue_interval;
-    take_injected();
+  if (--core.global_countdown == 0) {
+    core.global_countdown = config_.global_queue_interval;
+    take_injected(core);
   }
-  if (TaskHeader* t = local_.pop()) return t;
-  if (take_injected()) return local_.pop();
+  if (TaskHeader* t = core.local.pop()) return t;
+  if (take_injected(core)) return core.local.pop();
   return nullptr;
 }
 
-inline void RuntimeShared::run_task(TaskHeader* task) noexcept {
+inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* task) noexcept {
   const std::uint32_t prev = task->transition_to_running();
   if ((prev & TaskHeader::kCancelled) != 0) {
     complete(task, true);
@@ -109,13 +104,13 @@ inline void RuntimeShared::run_task(TaskHeader* task) noexcept {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {
-    local_.push(task);  // woken or aborted while running: keeps the queue's reference
+    core.local.push(task);  // woken or aborted while running: keeps the queue's reference
   } else {
     task->unref();
   }
 }
 
-void RuntimeShared::complete(TaskHeader* task, bool cancelled) noexcept {
+void CurrentThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept {
   // Destroy the frame before anyone can observe completion, so a JoinHandle that sees
   // "cancelled" knows the frame (and what it held) is gone.
   if (cancelled) task->destroy_frame();
@@ -129,49 +124,51 @@ void RuntimeShared::complete(TaskHeader* task, bool cancelled) noexcept {
   if (was_owned) task->unref();
 }
 
-void RuntimeShared::park(DriverStack& driver, bool block) {
+void CurrentThreadHandle::park(CurrentThreadCore& core, bool block) {
   Context& ctx = context();
   ctx.task = nullptr;
   ctx.budget = kUnconstrained;
   if (block) {
     parked_.store(true, std::memory_order_seq_cst);
-    if (!has_injected_.load(std::memory_order_seq_cst)) driver.park();
+    if (!has_injected_.load(std::memory_order_seq_cst)) core.driver.park();
     parked_.store(false, std::memory_order_relaxed);
   } else {
-    driver.park_timeout(std::chrono::nanoseconds(0));
+    core.driver.park_timeout(std::chrono::nanoseconds(0));
   }
   // Tasks that yielded run only now, after the driver has been polled.
-  if (!deferred_.empty()) {
-    deferred_swap_.swap(deferred_);
-    for (Waker& w : deferred_swap_) w.wake();
-    deferred_swap_.clear();
+  if (!core.deferred.empty()) {
+    core.deferred_swap.swap(core.deferred);
+    for (Waker& w : core.deferred_swap) w.wake();
+    core.deferred_swap.clear();
   }
 }
 
-void RuntimeShared::run_until(DriverStack& driver, TaskHeader& main) {
+void CurrentThreadHandle::run_until(CurrentThreadCore& core, TaskHeader& main) {
   Context& ctx = context();
-  if (ctx.runtime != nullptr) {
+  if (ctx.scheduler != nullptr) {
     fatal("block_on called from inside a runtime (it would block the runtime's own thread)");
   }
-  ctx.runtime = this;
+  ctx.scheduler = this;
+  ctx.core = &core;
   while (!main.is_complete()) {
-    if (TaskHeader* t = next_task()) {
-      run_task(t);
-      if (--event_countdown_ == 0) {
-        event_countdown_ = config_.event_interval;
-        park(driver, false);
+    if (TaskHeader* t = next_task(core)) {
+      run_task(core, t);
+      if (--core.event_countdown == 0) {
+        core.event_countdown = config_.event_interval;
+        park(core, false);
       }
       continue;
     }
     // Nothing to run: block in the driver, unless yielded tasks are waiting for a driver poll.
-    park(driver, deferred_.empty());
+    park(core, core.deferred.empty());
   }
   ctx.task = nullptr;
   ctx.budget = kUnconstrained;
-  ctx.runtime = nullptr;
+  ctx.core = nullptr;
+  ctx.scheduler = nullptr;
 }
 
-void RuntimeShared::shutdown(DriverStack& driver) {
+void CurrentThreadHandle::shutdown(CurrentThreadCore& core) {
   {
     sync::LockGuard<sync::Mutex> lock(owned_mutex_);
     shutdown_.store(true, std::memory_order_release);
@@ -190,19 +187,40 @@ void RuntimeShared::shutdown(DriverStack& driver) {
     t->wake_join();
     t->unref();  // the owned list's
   }
-  while (TaskHeader* t = local_.pop()) t->unref();
+  while (TaskHeader* t = core.local.pop()) t->unref();
   {
     // A wake may have marked a task SCHEDULED before the loop above completed it, and queue it
     // only now: close the queue so that such late wakes drop their reference themselves.
     sync::LockGuard<sync::Mutex> lock(inject_mutex_);
     inject_closed_ = true;
-    local_.append(inject_);
+    core.local.append(inject_);
   }
-  while (TaskHeader* t = local_.pop()) t->unref();
-  deferred_.clear();
-  driver.shutdown();
+  while (TaskHeader* t = core.local.pop()) t->unref();
+  core.deferred.clear();
+  core.driver.shutdown();
   // Last: waits for running blocking functions, cancels queued ones, joins the threads.
   blocking_pool_.shutdown();
+}
+
+
+// --- CurrentThread ---------------------------------------------------------------------------
+
+CurrentThread::~CurrentThread() { shutdown(); }
+
+void CurrentThread::block_on(TaskHeader& main) {
+  if (context().scheduler != nullptr) {
+    fatal("block_on called from inside a runtime (it would block the runtime's own thread)");
+  }
+  // The core travels to the thread that runs it and back: one thread at a time.
+  std::unique_ptr<CurrentThreadCore> core = std::move(core_);
+  if (!core) fatal("block_on called on a current-thread runtime that another thread is running");
+  handle_->run_until(*core, main);
+  core_ = std::move(core);
+}
+
+void CurrentThread::shutdown() {
+  if (!core_ || handle_->is_shutdown()) return;
+  handle_->shutdown(*core_);
 }
 
 }  // namespace eddy::detail

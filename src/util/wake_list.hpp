@@ -11,7 +11,7 @@
 
 #include "eddy/waker.hpp"
 
-namespace eddy::io::detail {
+namespace eddy::detail {
 
 class WakeList {
  public:
@@ -42,4 +42,4 @@ class WakeList {
   std::size_t len_ = 0;
 };
 
-}  // namespace eddy::io::detail
+}  // namespace eddy::detail

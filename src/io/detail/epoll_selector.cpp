@@ -1,10 +1,10 @@
-#include "eddy/detail/epoll_selector.hpp"
+#include "io/detail/epoll_selector.hpp"
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace eddy::detail {
+namespace eddy::io::detail {
 
 Result<EpollSelector> EpollSelector::create() noexcept {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -18,23 +18,23 @@ EpollSelector::~EpollSelector() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<void> EpollSelector::add(int fd, std::uint64_t token, Interest interest) const noexcept {
+Result<void> EpollSelector::register_source(int fd, std::uint64_t token, Interest interest) const noexcept {
   ::epoll_event ev{};
-  ev.events = interest.to_epoll();
+  ev.events = events_for(interest);
   ev.data.u64 = token;
   if (::epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return last_error();
   return {};
 }
 
-Result<void> EpollSelector::modify(int fd, std::uint64_t token, Interest interest) const noexcept {
+Result<void> EpollSelector::reregister(int fd, std::uint64_t token, Interest interest) const noexcept {
   ::epoll_event ev{};
-  ev.events = interest.to_epoll();
+  ev.events = events_for(interest);
   ev.data.u64 = token;
   if (::epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0) return last_error();
   return {};
 }
 
-Result<void> EpollSelector::remove(int fd) const noexcept {
+Result<void> EpollSelector::deregister(int fd) const noexcept {
   // A non-null event pointer keeps pre-2.6.9 kernels happy; it is ignored otherwise.
   ::epoll_event ev{};
   if (::epoll_ctl(fd_, EPOLL_CTL_DEL, fd, &ev) != 0) return last_error();
@@ -45,4 +45,4 @@ int EpollSelector::select(Event* events, int capacity, int timeout_ms) const noe
   return ::epoll_wait(fd_, events, capacity, timeout_ms);
 }
 
-}  // namespace eddy::detail
+}  // namespace eddy::io::detail

@@ -1,12 +1,16 @@
-// The I/O driver: a reactor over edge-triggered epoll.
+// The I/O driver: a reactor over a readiness backend (io/detail/selector.hpp; epoll today).
 //
 // `Driver` is owned by the one thread that parks (turns) it. `Handle` is shared by every thread
 // (std::shared_ptr) and is how resources are registered, deregistered and how a sleeping driver
-// is woken. Tokens: 0 is the wake-up eventfd, 1 is the signal receiver, every other token is
-// the address of a ScheduledIo.
+// is woken. Tokens: the reserved ones (the wake-up eventfd, the signal receiver; see the table
+// in selector.hpp), every other token is the address of a ScheduledIo.
 //
-// One turn: free the resources whose release is pending, epoll_wait, then for each event set
-// the resource's readiness (bumping its tick) and wake its waiters, then count the events.
+// One turn: free the resources whose release is pending, select, then for each event set the
+// resource's readiness (bumping its tick) and wake its waiters, then count the events. The turn
+// reports what it delivered (TurnReport), which is how the layers above learn of it.
+//
+// Private to the io layer and the layers above it (signal, time, runtime): users reach the
+// driver only through the runtime (RuntimeHandle::io_handle() is an opaque pointer to them).
 #pragma once
 
 #include <chrono>
@@ -16,20 +20,25 @@
 #include <optional>
 #include <vector>
 
-#include "eddy/detail/epoll_selector.hpp"
 #include "eddy/detail/ref_ptr.hpp"
 #include "eddy/interest.hpp"
+#include "eddy/io/detail/scheduled_io.hpp"
 #include "eddy/io/metrics.hpp"
-#include "eddy/io/registration_set.hpp"
-#include "eddy/io/scheduled_io.hpp"
 #include "eddy/result.hpp"
+#include "io/detail/selector.hpp"
+#include "io/registration_set.hpp"
 
 namespace eddy::io {
 
-inline constexpr std::uint64_t kTokenWakeup = 0;
-inline constexpr std::uint64_t kTokenSignal = 1;
-
 class Driver;
+
+// What one turn delivered, for the layers above (the time driver's paused clock auto-advances
+// only after a turn that delivered nothing; the signal layer drains its pipe after `signal`).
+struct TurnReport {
+  std::size_t events = 0;  // events dispatched to resources (reserved tokens not counted)
+  bool signal = false;     // the signal receiver's token fired
+  bool delivered() const noexcept { return events != 0 || signal; }
+};
 
 class Handle {
  public:
@@ -41,12 +50,13 @@ class Handle {
   // behind. Fails with Error::shutdown once the driver has shut down.
   Result<eddy::detail::RefPtr<ScheduledIo>> add_source(int fd, Interest interest);
 
-  // Removes `fd` from epoll and queues `io` for release at the driver's next turn. The
-  // bookkeeping runs even when epoll_ctl fails (the fd was closed first, say); that error is
-  // returned. `io` stays valid for the caller's own references.
+  // Removes `fd` from the backend and, once the backend has confirmed its token dead (for epoll:
+  // DEL returned), queues `io` for release at the driver's next turn. The bookkeeping runs even
+  // when the backend fails (the fd was closed first, say: closing an fd removes it from epoll
+  // too); that error is returned. `io` stays valid for the caller's own references.
   Result<void> deregister_source(ScheduledIo& io, int fd);
 
-  // Wakes the driver if it is blocked in epoll_wait, or makes its next turn return at once.
+  // Wakes the driver if it is blocked in select, or makes its next turn return at once.
   // Never blocks; any thread.
   void unpark() const noexcept;
 
@@ -60,9 +70,9 @@ class Handle {
 
  private:
   friend class Driver;
-  Handle(eddy::detail::EpollSelector selector, int waker_fd) noexcept;
+  Handle(detail::DefaultSelector selector, int waker_fd) noexcept;
 
-  eddy::detail::EpollSelector selector_;
+  detail::DefaultSelector selector_;
   int waker_fd_;
   RegistrationSet registrations_;
   IoDriverMetrics metrics_;
@@ -72,7 +82,7 @@ class Driver {
  public:
   static constexpr std::size_t kDefaultEvents = 1024;
 
-  // Creates the epoll instance and the wake-up eventfd. `nevents` is the most events one turn
+  // Creates the backend and the wake-up eventfd. `nevents` is the most events one turn
   // dispatches (the rest stay queued in the kernel for the next turn).
   static Result<Driver> create(std::size_t nevents = kDefaultEvents);
 
@@ -85,26 +95,19 @@ class Driver {
   const std::shared_ptr<Handle>& handle() const noexcept { return handle_; }
 
   // Blocks until at least one event (or an unpark) arrives, and dispatches.
-  void park() { turn(std::nullopt); }
+  TurnReport park() { return turn(std::nullopt); }
   // Blocks at most `d` (rounded up to whole milliseconds; only exactly 0 does not block).
-  void park_timeout(std::chrono::nanoseconds d) { turn(d); }
+  TurnReport park_timeout(std::chrono::nanoseconds d) { return turn(d); }
 
   // One turn of the reactor (see the file comment). EINTR is retried with the time left; any
-  // other epoll_wait failure aborts with a message (it means the epoll fd itself is broken).
-  void turn(std::optional<std::chrono::nanoseconds> max_wait);
+  // other select failure aborts with a message (it means the backend itself is broken).
+  TurnReport turn(std::optional<std::chrono::nanoseconds> max_wait);
 
   // Shuts every registration down and wakes all its waiters with the shutdown state; later
   // add_source calls fail. Idempotent.
   void shutdown();
 
-  // Whether the signal token fired since the last call (the signal layer drains its pipe then).
-  bool consume_signal_ready() noexcept {
-    const bool r = signal_ready_;
-    signal_ready_ = false;
-    return r;
-  }
-
-  // epoll_wait's timeout for a park of at most `d`: -1 for none, 0 only for exactly 0, otherwise
+  // The backend's timeout for a park of at most `d`: -1 for none, 0 only for exactly 0, otherwise
   // rounded up to whole milliseconds and capped at INT_MAX.
   static int timeout_ms(std::optional<std::chrono::nanoseconds> d) noexcept;
 
@@ -112,8 +115,7 @@ class Driver {
   Driver(std::shared_ptr<Handle> handle, std::size_t nevents);
 
   std::shared_ptr<Handle> handle_;
-  std::vector<eddy::detail::EpollSelector::Event> events_;
-  bool signal_ready_ = false;
+  std::vector<detail::DefaultSelector::Event> events_;
   bool is_shutdown_ = false;
 };
 

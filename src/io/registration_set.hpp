@@ -2,9 +2,10 @@
 // waiting to be freed.
 //
 // The lifetime invariant that makes pointer tokens safe: a ScheduledIo is freed only by
-// release(), which only the driver calls, at the top of a turn, before epoll_wait. An entry
-// reaches the pending list only after its epoll_ctl(DEL) returned, so no later epoll_wait can
-// return its token, and every token in the batch being dispatched still points at live memory.
+// release(), which only the driver calls, at the top of a turn, before it selects. An entry
+// reaches the pending list only after the backend confirmed its token dead (epoll: DEL returned;
+// see io/detail/selector.hpp), so no later select can return its token, and every token in the
+// batch being dispatched still points at live memory.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,7 @@
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/ref_ptr.hpp"
 #include "eddy/detail/sync.hpp"
-#include "eddy/io/scheduled_io.hpp"
+#include "eddy/io/detail/scheduled_io.hpp"
 #include "eddy/result.hpp"
 
 namespace eddy::io {
@@ -34,7 +35,8 @@ class RegistrationSet {
   // another). Fails with Error::shutdown once shutdown() has run.
   Result<eddy::detail::RefPtr<ScheduledIo>> allocate();
 
-  // Queues `io` for release at the driver's next turn. Returns true when this made exactly
+  // Queues `io` for release at the driver's next turn. Only once the backend has confirmed that
+  // its token is dead. Returns true when this made exactly
   // kNotifyAfter releases pending (the caller should then unpark the driver).
   bool deregister(ScheduledIo& io);
 

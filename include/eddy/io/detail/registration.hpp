@@ -6,6 +6,7 @@
 // The future-style API (readiness()) takes any number of waiters.
 #pragma once
 
+#include <cerrno>
 #include <memory>
 #include <system_error>
 #include <type_traits>
@@ -15,23 +16,31 @@
 #include "eddy/detail/ref_ptr.hpp"
 #include "eddy/error.hpp"
 #include "eddy/interest.hpp"
-#include "eddy/io/driver.hpp"
+#include "eddy/io/detail/scheduled_io.hpp"
 #include "eddy/io/ready_event.hpp"
-#include "eddy/io/scheduled_io.hpp"
+#include "eddy/poll.hpp"
 #include "eddy/result.hpp"
 #include "eddy/waker.hpp"
 
 namespace eddy::io {
 
-// True for the error a non-blocking syscall gives when it would block.
+class Handle;  // the driver's shared handle (private to the library; opaque here)
+
+// The one would-block predicate. Would-block is EAGAIN (== EWOULDBLOCK on Linux), in the system
+// category as the syscalls report it; the generic category is accepted too, so that a user's
+// `std::make_error_code(std::errc::resource_unavailable_try_again)` from a try_io closure counts.
+// A value test and two address compares: no virtual error_condition lookup on every EAGAIN
+// (which also keeps UBSan's vptr check, which needs a spare fd, out of the EMFILE path).
 inline bool is_would_block(std::error_code ec) noexcept {
-  return ec == std::errc::resource_unavailable_try_again ||
-         ec == std::errc::operation_would_block;
+  static_assert(EAGAIN == EWOULDBLOCK);
+  return ec.value() == EAGAIN &&
+         (ec.category() == std::system_category() || ec.category() == std::generic_category());
 }
 
-inline std::error_code would_block_error() noexcept {
-  return std::make_error_code(std::errc::resource_unavailable_try_again);
-}
+// The would-block error eddy itself returns (try_* on a resource that is not ready): the same
+// value and category a non-blocking syscall gives, so `ec == std::errc::resource_unavailable_try_again`
+// and is_would_block(ec) hold for both.
+inline std::error_code would_block_error() noexcept { return std::error_code(EAGAIN, std::system_category()); }
 
 class Registration {
  public:
@@ -61,7 +70,7 @@ class Registration {
     // taken only when the poll is ready, so a pending poll leaves the budget untouched.
     if (!coop::has_budget(waker)) return Pending;
     auto ev = shared_->poll_readiness(waker, direction);
-    if (!ev) return Pending;
+    if (ev.is_pending()) return Pending;
     if (ev->is_shutdown) return Result<ReadyEvent>(Error::shutdown);
     coop::consume_one();
     return Result<ReadyEvent>(*ev);
@@ -72,9 +81,10 @@ class Registration {
   // A future-style wait (see Readiness). The caller maps is_shutdown to Error::shutdown.
   Readiness readiness(Interest interest) const noexcept { return Readiness(*shared_, interest); }
 
-  // Runs `f` if the resource is ready for `interest` (combined interests work). If `f` fails
-  // with would-block, the readiness it ran under is cleared. If the resource is not ready, `f`
-  // is not called and the result is would-block. `f` returns a Result<T>.
+  // The one try_io (AsyncFd's and every socket's): runs `f` if the resource is ready for
+  // `interest` (combined interests work). If `f` fails with would-block, the readiness it ran
+  // under is cleared. If the resource is not ready, `f` is not called and the result is
+  // would-block. `f` returns a Result<T>. Costs no budget.
   template <class F>
   auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
     const ReadyEvent ev = shared_->ready_event(interest);
@@ -84,12 +94,48 @@ class Registration {
     return r;
   }
 
+  // The one readiness loop of every operation (sockets' and AsyncFd's): wait for readiness
+  // with `wait` (a Poll<Result<ReadyEvent>>: the slot poll, or a list waiter's), run `op`, and
+  // while `op` would block: give back the unit of budget the ready poll took, clear the
+  // readiness `op` ran under (a newer edge has a newer tick and survives) and wait again.
+  // `op` takes the ReadyEvent it runs under (to clear early, after a short transfer) or nothing.
+  template <class Wait, class Op>
+  auto poll_io(Wait&& wait, Op&& op) {
+    using R = decltype(call_op(op, std::declval<ReadyEvent>()));
+    for (;;) {
+      Poll<Result<ReadyEvent>> ev = wait();
+      if (ev.is_pending()) return Poll<R>(Pending);
+      if (!*ev) return Poll<R>(R(ev->error()));
+      R r = call_op(op, **ev);
+      if (r || !is_would_block(r.error())) return Poll<R>(std::move(r));
+      coop::restore_one();
+      shared_->clear_readiness(**ev);
+    }
+  }
+  // poll_io with the slot poll of `direction`.
+  template <class Op>
+  auto poll_io(const Waker& waker, Direction direction, Op&& op) {
+    return poll_io([&]() noexcept { return poll_ready(waker, direction); }, std::forward<Op>(op));
+  }
+
   void clear_readiness(ReadyEvent event) noexcept { shared_->clear_readiness(event); }
+
+  // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and `waker`
+  // is now registered for it; false when it may be ready (then poll for real).
+  bool wait_if_pending(const Waker& waker, Direction direction) noexcept {
+    return shared_->wait_if_pending(waker, direction);
+  }
 
   ScheduledIo& scheduled_io() const noexcept { return *shared_; }
   const std::shared_ptr<Handle>& handle() const noexcept { return handle_; }
 
  private:
+  template <class Op>
+  static decltype(auto) call_op(Op& op, ReadyEvent ev) {
+    if constexpr (std::is_invocable_v<Op&, ReadyEvent>) return op(ev);
+    else return op();
+  }
+
   Registration(std::shared_ptr<Handle> handle, eddy::detail::RefPtr<ScheduledIo> shared) noexcept
       : handle_(std::move(handle)), shared_(std::move(shared)) {}
 

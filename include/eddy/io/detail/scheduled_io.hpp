@@ -16,6 +16,7 @@
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/sync.hpp"
 #include "eddy/interest.hpp"
+#include "eddy/io/detail/readiness_word.hpp"
 #include "eddy/io/ready_event.hpp"
 #include "eddy/ready.hpp"
 #include "eddy/waker.hpp"
@@ -44,11 +45,12 @@ inline constexpr std::size_t kScheduledIoAlign = 128;
 class alignas(kScheduledIoAlign) ScheduledIo
     : public eddy::detail::ListHook<detail::RegistrationListTag> {
  public:
-  // Layout of the readiness word.
-  static constexpr std::uint64_t kReadyMask = 0xffff;
-  static constexpr unsigned kTickShift = 16;
-  static constexpr std::uint64_t kTickMask = 0xffffffffull << kTickShift;
-  static constexpr std::uint64_t kShutdownBit = 1ull << 63;
+  // Layout of the readiness word (see ReadinessWord, which owns every transition on it).
+  using Word = detail::ReadinessWord;
+  static constexpr std::uint64_t kReadyMask = Word::kReadyMask;
+  static constexpr unsigned kTickShift = Word::kTickShift;
+  static constexpr std::uint64_t kTickMask = Word::kTickMask;
+  static constexpr std::uint64_t kShutdownBit = Word::kShutdownBit;
 
   ScheduledIo() noexcept = default;
   ScheduledIo(const ScheduledIo&) = delete;
@@ -56,8 +58,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // Wakes every waiter, as a safety net (a correct program has none left).
   ~ScheduledIo();
 
-  // The epoll token for this resource. Tokens 0 and 1 are reserved; an aligned address is
-  // never either.
+  // The backend token for this resource: its address. The reserved tokens (src/io/detail/
+  // selector.hpp) are all below kScheduledIoAlign, which no aligned address is.
   std::uint64_t token() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
   static ScheduledIo* from_token(std::uint64_t token) noexcept {
     return reinterpret_cast<ScheduledIo*>(static_cast<std::uintptr_t>(token));
@@ -68,7 +70,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
   void unref() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  std::uint32_t ref_count_for_testing() const noexcept { return refs_.load(std::memory_order_acquire); }
+  // References held now (diagnostics: who keeps a resource alive).
+  std::uint32_t use_count() const noexcept { return refs_.load(std::memory_order_acquire); }
 
   // Applies `f` to the readiness bits under `tick`. Returns false when a Clear found a newer tick
   // (nothing changed). The SHUTDOWN bit is carried through unchanged.
@@ -82,9 +85,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
       } else {
         ++t;  // wraps at 2^32
       }
-      const Ready next_ready = f(ready_of(curr));
-      const std::uint64_t next = (curr & kShutdownBit) |
-                                 (static_cast<std::uint64_t>(t) << kTickShift) | next_ready.bits();
+      const std::uint64_t next = Word::update(curr, t, f(ready_of(curr)));
       if (readiness_.compare_exchange_weak(curr, next, std::memory_order_acq_rel,
                                            std::memory_order_acquire)) {
         return true;
@@ -94,13 +95,9 @@ class alignas(kScheduledIoAlign) ScheduledIo
 
   // The driver's hot path: OR in an event's readiness and bump the tick, then wake.
   void dispatch(Ready ready) noexcept {
-    // set_readiness(Tick::set(), curr | ready) in its cheapest form: OR the bits in and add one
-    // to the tick field. The tick wraps at 2^32: its carry lands in bit 48, which kKeep masks
-    // off (bits 48..62 are always zero), so SHUTDOWN is carried through unchanged.
-    constexpr std::uint64_t kTickOne = 1ull << kTickShift;
-    constexpr std::uint64_t kKeep = kShutdownBit | kTickMask | kReadyMask;
+    // set_readiness(Tick::set(), curr | ready) in its cheapest form (ReadinessWord::dispatch).
     std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-    while (!readiness_.compare_exchange_weak(curr, ((curr | ready.bits()) + kTickOne) & kKeep,
+    while (!readiness_.compare_exchange_weak(curr, Word::dispatch(curr, ready),
                                              std::memory_order_acq_rel, std::memory_order_acquire)) {
     }
     wake(ready);
@@ -111,10 +108,10 @@ class alignas(kScheduledIoAlign) ScheduledIo
   void clear_readiness(ReadyEvent event) noexcept {
     // set_readiness(Tick::clear(event.tick), curr - clear) in its cheapest form (every short
     // read and write comes here): clear the bits while the tick is still the event's.
-    const std::uint64_t clear = (event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED)).bits();
+    const std::uint64_t clear = Word::clear_bits(event.ready);
     std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     while (tick_of(curr) == event.tick) {
-      if (readiness_.compare_exchange_weak(curr, curr & ~clear, std::memory_order_acq_rel,
+      if (readiness_.compare_exchange_weak(curr, Word::clear(curr, clear), std::memory_order_acq_rel,
                                            std::memory_order_acquire)) {
         return;
       }
@@ -158,9 +155,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
     // Fast path, inline: already ready (or shut down) costs one atomic load and one test.
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     const Ready mask = direction_mask(direction);
-    if ((curr & (mask.bits() | kShutdownBit)) != 0) {
-      return ReadyEvent{tick_of(curr), ready_of(curr) & mask, (curr & kShutdownBit) != 0};
-    }
+    if (Word::any(curr, mask)) return event_of(curr, mask);
     return register_and_recheck(waker, direction);
   }
 
@@ -170,29 +165,25 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // unused ready event, about 10 more instructions on every read that waits.
   bool wait_if_pending(const Waker& waker, Direction direction) noexcept {
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-    if ((curr & (direction_mask(direction).bits() | kShutdownBit)) != 0) return false;
-    return !register_and_recheck(waker, direction).has_value();
+    if (Word::any(curr, direction_mask(direction))) return false;
+    return register_and_recheck(waker, direction).is_pending();
   }
 
   // Lock-free snapshot for try_io. Works with combined interests (READABLE|WRITABLE), unlike
   // tokio's exact-match mask.
   ReadyEvent ready_event(Interest interest) const noexcept {
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
-    return ReadyEvent{tick_of(curr), ready_of(curr).intersection(interest), (curr & kShutdownBit) != 0};
+    return ReadyEvent{tick_of(curr), ready_of(curr).intersection(interest), Word::is_shutdown(curr)};
   }
 
   // Drops both slot wakers (breaks the cycle waker -> task -> runtime -> driver -> this).
   void clear_wakers() noexcept;
 
-  // The raw word, for tests and diagnostics.
+  // The raw word (diagnostics; decode it with ReadinessWord).
   std::uint64_t readiness_word() const noexcept { return readiness_.load(std::memory_order_acquire); }
-  // Overwrites the word: tests use it to put the tick next to its 2^32 wrap.
-  void store_word_for_testing(std::uint64_t word) noexcept { readiness_.store(word, std::memory_order_release); }
 
-  static constexpr Ready ready_of(std::uint64_t word) noexcept { return Ready::from_bits(word & kReadyMask); }
-  static constexpr std::uint32_t tick_of(std::uint64_t word) noexcept {
-    return static_cast<std::uint32_t>((word & kTickMask) >> kTickShift);
-  }
+  static constexpr Ready ready_of(std::uint64_t word) noexcept { return Word::ready_of(word); }
+  static constexpr std::uint32_t tick_of(std::uint64_t word) noexcept { return Word::tick_of(word); }
 
  private:
   friend class Readiness;
@@ -213,7 +204,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
       return poll_readiness(waker, direction);
     }
     const std::uint64_t again = readiness_.load(std::memory_order_acquire);
-    if ((again & (mask.bits() | kShutdownBit)) == 0) [[likely]] {
+    if (!Word::any(again, mask)) [[likely]] {
       mutex_.unlock();
       return Pending;
     }
@@ -222,7 +213,10 @@ class alignas(kScheduledIoAlign) ScheduledIo
     // may own this very resource: a cycle that would keep the fd open until the next event.
     Waker taken = stored ? std::move(slot) : Waker();
     mutex_.unlock();
-    return ReadyEvent{tick_of(again), ready_of(again) & mask, (again & kShutdownBit) != 0};
+    return event_of(again, mask);
+  }
+  static ReadyEvent event_of(std::uint64_t word, Ready mask) noexcept {
+    return ReadyEvent{tick_of(word), ready_of(word) & mask, Word::is_shutdown(word)};
   }
   // Called with mutex_ held and `slot` holding a different waker: installs a clone of `waker`,
   // releases the lock, then drops the old waker (dropping a task waker may destroy the task,

@@ -1,0 +1,55 @@
+// Scheduler: the interface every scheduler kind implements (current_thread today; multi_thread
+// and thread-per-core next), and all that tasks, wakers, the thread's Context and the layers
+// above the runtime know of a scheduler.
+//
+// One Scheduler object per runtime, shared across threads (held by the RuntimeHandle, by every
+// task, and so by every waker): it is the state shared across threads. The state owned by the
+// thread that runs the scheduler is a SchedulerCore, reachable only through that thread's
+// Context while it runs the scheduler; its type says which thread may touch it.
+#pragma once
+
+#include <coroutine>
+#include <utility>
+
+#include "eddy/detail/driver_handle.hpp"
+#include "eddy/detail/task_header.hpp"
+#include "eddy/waker.hpp"
+
+namespace eddy::detail {
+
+// The base of a scheduler's thread-owned state (run queue, countdowns, deferred wakers). Only
+// the thread running the scheduler has one in its Context; nothing else may touch it.
+class SchedulerCore {
+ protected:
+  SchedulerCore() = default;
+  ~SchedulerCore() = default;
+};
+
+class Scheduler : public TaskScheduler {
+ public:
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // schedule(task) (TaskScheduler): queues a woken task; any thread.
+
+  // Registers a root coroutine as a task and queues it. Returns the JoinHandle's reference.
+  // Any thread. After shutdown the task never runs: its frame is destroyed and it is complete
+  // (cancelled).
+  virtual TaskHeader* spawn(std::coroutine_handle<> root) = 0;
+
+  // Wakes `waker` only after the driver has been polled (yield_now, an exhausted budget).
+  // Called on a thread running this scheduler (the calling task's thread).
+  virtual void defer(const Waker& waker) = 0;
+
+  // The runtime's drivers. Immutable; any thread.
+  const driver::Handle& driver() const noexcept { return driver_; }
+
+ protected:
+  explicit Scheduler(driver::Handle driver) noexcept : driver_(std::move(driver)) {}
+  ~Scheduler() = default;
+
+ private:
+  const driver::Handle driver_;
+};
+
+}  // namespace eddy::detail

@@ -1,0 +1,61 @@
+// The runtime layer's side of the scheduler seam (the tasks' side is Scheduler, in
+// include/eddy/detail/scheduler.hpp):
+//
+// - SchedulerShared: what every kind's shared handle has beyond the Scheduler interface (the
+//   blocking pool, the shutdown flag). Every Scheduler is one, so the runtime layer may
+//   static_cast a Context's scheduler to it.
+// - RuntimeScheduler: what the Runtime owns and drives, one per runtime, not shared: block_on
+//   (runs the scheduler on the calling thread until a task completes) and shutdown.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/scheduler.hpp"
+#include "eddy/detail/sync.hpp"
+#include "runtime/blocking_pool.hpp"
+
+namespace eddy::detail {
+
+struct SchedulerConfig {
+  std::uint32_t event_interval = 61;         // tasks between two non-blocking driver polls
+  std::uint32_t global_queue_interval = 31;  // tasks between two looks at the injection queue
+};
+
+class SchedulerShared : public Scheduler, public std::enable_shared_from_this<SchedulerShared> {
+ public:
+  // The threads behind spawn_blocking; shut down (joined) at the end of the runtime's shutdown.
+  BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
+  bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
+
+ protected:
+  explicit SchedulerShared(driver::Handle driver) noexcept : Scheduler(std::move(driver)) {}
+  ~SchedulerShared() = default;
+
+  sync::Atomic<bool> shutdown_{false};
+  BlockingPool blocking_pool_;
+};
+
+// The running thread's scheduler, as the runtime layer sees it (null outside one).
+inline SchedulerShared* current_scheduler_shared() noexcept {
+  return static_cast<SchedulerShared*>(context().scheduler);
+}
+// The same, aborting with a message naming `what` outside a runtime.
+inline SchedulerShared* current_scheduler_shared_or_die(const char* what) noexcept {
+  return static_cast<SchedulerShared*>(&current_scheduler_or_die(what));
+}
+
+class RuntimeScheduler {
+ public:
+  virtual ~RuntimeScheduler() = default;
+  // The shared handle (what RuntimeHandle holds).
+  virtual std::shared_ptr<SchedulerShared> handle() const noexcept = 0;
+  // Runs the scheduler on this thread until `main` completes. Not reentrant: called from
+  // inside a runtime it aborts with a message.
+  virtual void block_on(TaskHeader& main) = 0;
+  // Destroys every task's frame, shuts the drivers down, then the blocking pool. Idempotent.
+  virtual void shutdown() = 0;
+};
+
+}  // namespace eddy::detail
