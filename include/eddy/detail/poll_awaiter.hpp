@@ -41,6 +41,11 @@ class PollAwaiter {
         task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
         return true;
       }
+      // Maybe ready: the whole poll, out of line, so that this function stays small enough to
+      // be inlined into the awaiting coroutine (the first look is its hot path).
+      if (first_poll(&task)) return false;
+      task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
+      return true;
     }
     if (try_poll(&task)) return false;
     task.set_resume_point(h, &PollAwaiter::leaf_poll, this);
@@ -61,6 +66,8 @@ class PollAwaiter {
     }
     return result_.is_ready();
   }
+
+  [[gnu::noinline]] bool first_poll(TaskHeader* task) noexcept { return try_poll(task); }
 
   static bool leaf_poll(void* self, TaskHeader* task) noexcept {
     return static_cast<PollAwaiter*>(self)->try_poll(task);

@@ -111,7 +111,7 @@ class PollEvented {
   // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and
   // `waker` is now registered for it; false when it may be ready (then poll for real).
   bool wait_if_pending(const Waker& waker, io::Direction direction) noexcept {
-    return reg_->wait_if_pending(waker, direction);
+    return reg_->scheduled_io().wait_if_pending(waker, direction);
   }
 
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
