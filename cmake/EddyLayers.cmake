@@ -39,7 +39,21 @@ function(eddy_layer name)
     target_link_libraries(eddy_${name} PRIVATE eddy_${dep})
   endforeach()
   eddy_set_warnings(eddy_${name})
+  set_property(GLOBAL PROPERTY EDDY_LAYER_DEPENDS_${name} ${L_DEPENDS})
   set(EDDY_LAYERS ${EDDY_LAYERS} ${name} PARENT_SCOPE)
+endfunction()
+
+# eddy_layer_probe(<target> <layer> <source>): an OBJECT target (not built by default) that
+# compiles <source> exactly as a file of <layer> is compiled: that layer's include root and its
+# dependencies' roots, nothing else. The layering tests build probes that must fail.
+function(eddy_layer_probe target layer source)
+  get_property(deps GLOBAL PROPERTY EDDY_LAYER_DEPENDS_${layer})
+  add_library(${target} OBJECT EXCLUDE_FROM_ALL ${source})
+  target_include_directories(${target} PRIVATE ${EDDY_LAYER_ROOT}/${layer} ${PROJECT_SOURCE_DIR}/include)
+  foreach(dep ${deps})
+    target_link_libraries(${target} PRIVATE eddy_${dep})
+  endforeach()
+  target_compile_features(${target} PRIVATE cxx_std_20)
 endfunction()
 
 eddy_layer(util)
