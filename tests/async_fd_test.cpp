@@ -16,6 +16,7 @@
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // AsyncFd<T>: ports of tokio's io_async_fd.rs. Tests that need to observe "pending" poll the
 // awaiters directly with TestWakers from the test thread and let the runtime turn its driver in
@@ -62,7 +63,9 @@ Result<ssize_t> read_some(int fd) {
 
 }  // namespace
 
-TEST(AsyncFd, InitiallyWritable) {
+EDDY_RT_SUITE(AsyncFdTest);
+
+TEST_P(AsyncFdTest, InitiallyWritable) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get());
@@ -77,7 +80,7 @@ TEST(AsyncFd, InitiallyWritable) {
 
 // Readiness persists after a read until it is cleared; retain_ready keeps it; after clear_ready
 // a wait is pending until new data arrives.
-TEST(AsyncFd, ResetReadable) {
+TEST_P(AsyncFdTest, ResetReadable) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::READABLE);
@@ -120,7 +123,7 @@ TEST(AsyncFd, ResetReadable) {
 }
 
 // Writing until would-block clears writability; draining the peer makes it writable again.
-TEST(AsyncFd, ResetWritable) {
+TEST_P(AsyncFdTest, ResetWritable) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::WRITABLE);
@@ -152,7 +155,7 @@ TEST(AsyncFd, ResetWritable) {
 }
 
 // guard try_io: Ok keeps readiness, WouldBlock clears it; new data wakes again.
-TEST(AsyncFd, GuardTryIo) {
+TEST_P(AsyncFdTest, GuardTryIo) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::READABLE);
@@ -175,7 +178,7 @@ TEST(AsyncFd, GuardTryIo) {
 }
 
 // AsyncFd::try_io: the closure runs only when ready; would-block clears the readiness.
-TEST(AsyncFd, TryIoReadable) {
+TEST_P(AsyncFdTest, TryIoReadable) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::READABLE);
@@ -201,7 +204,7 @@ TEST(AsyncFd, TryIoReadable) {
   EXPECT_EQ(calls, 2) << "the would-block cleared the readiness";
 }
 
-TEST(AsyncFd, TryIoWritable) {
+TEST_P(AsyncFdTest, TryIoWritable) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::WRITABLE);
@@ -231,7 +234,7 @@ TEST(AsyncFd, TryIoWritable) {
 }
 
 // With ready = R|W, clearing R leaves W (through the guard, and in the driver).
-TEST(AsyncFd, ClearReadyMatchingClearsReady) {
+TEST_P(AsyncFdTest, ClearReadyMatchingClearsReady) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get());
@@ -254,7 +257,7 @@ TEST(AsyncFd, ClearReadyMatchingClearsReady) {
 }
 
 // 10 tasks waiting on readable() for one fd are all woken by one event.
-TEST(AsyncFd, MultipleWaiters) {
+TEST_P(AsyncFdTest, MultipleWaiters) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = register_fd(rt, a.get(), Interest::READABLE);
@@ -278,7 +281,7 @@ TEST(AsyncFd, MultipleWaiters) {
 
 // Poll-style slots keep only the last waker; the read and write slots are independent; a
 // future waiter and a slot waiter both wake.
-TEST(AsyncFd, PollFns) {
+TEST_P(AsyncFdTest, PollFns) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   fill(a.get());
@@ -307,7 +310,7 @@ TEST(AsyncFd, PollFns) {
 }
 
 // AsyncFd<OwnedFd> closes its fd; AsyncFd<int> does not; into_inner closes nothing.
-TEST(AsyncFd, DropCloses) {
+TEST_P(AsyncFdTest, DropCloses) {
   auto rt = make_rt();
   auto raw_pair = [](int sv[2]) {
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
@@ -341,7 +344,7 @@ TEST(AsyncFd, DropCloses) {
 }
 
 // into_inner then create again on the same fd succeeds.
-TEST(AsyncFd, Reregister) {
+TEST_P(AsyncFdTest, Reregister) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   const auto& metrics = *rt.handle().io_metrics();
@@ -361,7 +364,7 @@ TEST(AsyncFd, Reregister) {
 }
 
 // A failed create leaves the caller's object intact (epoll refuses regular files: EPERM).
-TEST(AsyncFd, FailedCreateLeavesTheObjectWithTheCaller) {
+TEST_P(AsyncFdTest, FailedCreateLeavesTheObjectWithTheCaller) {
   auto rt = make_rt();
   const int mfd = ::memfd_create("eddy-async-fd-test", MFD_CLOEXEC);
   ASSERT_GE(mfd, 0);
@@ -376,7 +379,7 @@ TEST(AsyncFd, FailedCreateLeavesTheObjectWithTheCaller) {
 
 // A task waiting on readable() when the runtime is dropped: its frame is destroyed (the AsyncFd
 // inside deregisters cleanly); a waiter outside any task gets Error::shutdown, now and later.
-TEST(AsyncFd, DriverShutdownWakesCurrentlyPending) {
+TEST_P(AsyncFdTest, DriverShutdownWakesCurrentlyPending) {
   std::atomic<int> live{0};
   auto [a, b] = eddy_test::make_socketpair();
   auto [c, d] = eddy_test::make_socketpair();
@@ -414,7 +417,7 @@ TEST(AsyncFd, DriverShutdownWakesCurrentlyPending) {
 
 // A task of a live runtime waiting on an AsyncFd registered with a runtime that shuts down gets
 // Error::shutdown (cross-runtime: the wake travels through the task's own runtime).
-TEST(AsyncFd, DriverShutdownWakesTaskOfAnotherRuntime) {
+TEST_P(AsyncFdTest, DriverShutdownWakesTaskOfAnotherRuntime) {
   auto [a, b] = eddy_test::make_socketpair();
   auto victim = make_rt();
   auto afd = register_fd(victim, a.get(), Interest::READABLE);
@@ -431,7 +434,7 @@ TEST(AsyncFd, DriverShutdownWakesTaskOfAnotherRuntime) {
 }
 
 // A wait that starts after the shutdown gets Error::shutdown (future- and poll-style).
-TEST(AsyncFd, DriverShutdownWakesFuturePending) {
+TEST_P(AsyncFdTest, DriverShutdownWakesFuturePending) {
   auto [a, b] = eddy_test::make_socketpair();
   std::optional<AsyncFd<int>> afd;
   {
@@ -456,7 +459,7 @@ TEST(AsyncFd, DriverShutdownWakesFuturePending) {
 
 // Guard taken, shutdown, clear_ready, then waiting again still gives Error::shutdown (the
 // shutdown bit is sticky across clears; tokio #6066).
-TEST(AsyncFd, DriverShutdownThenClearReadiness) {
+TEST_P(AsyncFdTest, DriverShutdownThenClearReadiness) {
   auto [a, b] = eddy_test::make_socketpair();
   std::optional<AsyncFd<int>> afd;
   std::optional<AsyncFdReadyGuard> guard;
@@ -481,7 +484,7 @@ TEST(AsyncFd, DriverShutdownThenClearReadiness) {
 
 // The runtime is dropped on another thread while a waiter polls: the first result may be
 // readiness or the error, but the wait never hangs and the next poll is always the error.
-TEST(AsyncFd, DriverShutdownWakesPendingRace) {
+TEST_P(AsyncFdTest, DriverShutdownWakesPendingRace) {
   for (int i = 0; i < 100; ++i) {
     auto [a, b] = eddy_test::make_socketpair();
     std::optional<eddy::Runtime> rt(make_rt());
@@ -512,7 +515,7 @@ TEST(AsyncFd, DriverShutdownWakesPendingRace) {
 }
 
 // MSG_OOB on a TCP loopback pair makes the receiver PRIORITY-ready.
-TEST(AsyncFd, PriorityEventOnOobData) {
+TEST_P(AsyncFdTest, PriorityEventOnOobData) {
   auto rt = make_rt();
   Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   ASSERT_GE(listener.get(), 0);
@@ -537,7 +540,7 @@ TEST(AsyncFd, PriorityEventOnOobData) {
 }
 
 // An AsyncFd can move while idle, and async_io runs the closure again after a would-block.
-TEST(AsyncFd, AsyncIoRetriesAfterWouldBlock) {
+TEST_P(AsyncFdTest, AsyncIoRetriesAfterWouldBlock) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd0 = register_fd(rt, a.get(), Interest::READABLE);

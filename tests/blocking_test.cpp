@@ -13,11 +13,14 @@
 #include "../src/runtime/blocking_pool.hpp"  // internal: the pool itself (no runtime needed)
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 using eddy::Task;
 using eddy_test::run;
 
-TEST(Blocking, ReturnsTheFunctionsResultThroughTheWaker) {
+EDDY_RT_SUITE(BlockingTest);
+
+TEST_P(BlockingTest, ReturnsTheFunctionsResultThroughTheWaker) {
   run([]() -> Task<void> {
     const auto caller = std::this_thread::get_id();
     auto r = co_await eddy::spawn_blocking([caller] {
@@ -31,7 +34,7 @@ TEST(Blocking, ReturnsTheFunctionsResultThroughTheWaker) {
   }());
 }
 
-TEST(Blocking, DoesNotBlockTheRuntimeThread) {
+TEST_P(BlockingTest, DoesNotBlockTheRuntimeThread) {
   run([]() -> Task<void> {
     std::atomic<bool> release{false};
     auto h = eddy::spawn_blocking([&release] {
@@ -50,7 +53,7 @@ TEST(Blocking, DoesNotBlockTheRuntimeThread) {
   }());
 }
 
-TEST(Blocking, ExceptionsAreRethrownFromTheAwait) {
+TEST_P(BlockingTest, ExceptionsAreRethrownFromTheAwait) {
   run([]() -> Task<void> {
     bool caught = false;
     try {
@@ -62,7 +65,7 @@ TEST(Blocking, ExceptionsAreRethrownFromTheAwait) {
   }());
 }
 
-TEST(Blocking, ManyConcurrentCallsAllComplete) {
+TEST_P(BlockingTest, ManyConcurrentCallsAllComplete) {
   run([]() -> Task<void> {
     std::vector<eddy::BlockingHandle<int>> handles;
     for (int i = 0; i < 200; ++i) handles.push_back(eddy::spawn_blocking([i] { return i * 2; }));
@@ -76,7 +79,7 @@ TEST(Blocking, ManyConcurrentCallsAllComplete) {
   }());
 }
 
-TEST(Blocking, DroppedHandleStillRunsTheFunction) {
+TEST_P(BlockingTest, DroppedHandleStillRunsTheFunction) {
   run([]() -> Task<void> {
     std::atomic<bool> ran{false};
     { auto dropped = eddy::spawn_blocking([&ran] { ran.store(true); }); }
@@ -156,11 +159,11 @@ TEST(BlockingPool, StressSpawnFromManyThreads) {
   EXPECT_EQ(runs.load() + cancels.load(), 1000);
 }
 
-TEST(Blocking, RuntimeShutdownGivesShutdownToQueuedWork) {
+TEST_P(BlockingTest, RuntimeShutdownGivesShutdownToQueuedWork) {
   // A job queued behind a runtime that is shutting down never runs and reports Error::shutdown
   // to anyone still holding its state.
   std::atomic<int> runs{0}, cancels{0};
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   rt->block_on([](std::atomic<int>& r, std::atomic<int>& c) -> Task<void> {
     for (int i = 0; i < 100; ++i) eddy::detail::submit_blocking(std::make_shared<ProbeJob>(r, c));

@@ -13,6 +13,7 @@
 #include "eddy/runtime.hpp"
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // The cooperative budget (ports of tokio's coop_budget.rs and rt_common's coop tests).
 
@@ -60,7 +61,9 @@ Task<void> ticker(std::atomic<bool>& stop, std::atomic<int>& ticks) {
 
 }  // namespace
 
-TEST(Coop, UnconstrainedOutsideATask) {
+EDDY_RT_SUITE(CoopTest);
+
+TEST_P(CoopTest, UnconstrainedOutsideATask) {
   EXPECT_TRUE(eddy::coop::has_budget_remaining());
   eddy::Waker none;
   EXPECT_TRUE(eddy::coop::poll_proceed(none));
@@ -68,7 +71,7 @@ TEST(Coop, UnconstrainedOutsideATask) {
 
 // tokio coop_budget.rs: has_budget_remaining is false after 128 consume_budget calls, and the
 // next one yields (another task gets to run) and starts a fresh budget.
-TEST(Coop, ConsumeBudgetExhaustsAfter128AndThenYields) {
+TEST_P(CoopTest, ConsumeBudgetExhaustsAfter128AndThenYields) {
   auto rt = make_rt();
   struct Out {
     bool before = false, after_127 = false, after_128 = false, fresh = false;
@@ -103,7 +106,7 @@ TEST(Coop, ConsumeBudgetExhaustsAfter128AndThenYields) {
 // tokio coop_budget.rs (coop_budget_udp_send_recv): send and receive on an always-ready UDP
 // pair; every operation takes one unit, so the loop yields once per 128 operations. A ticker
 // task counts the yields.
-TEST(Coop, BudgetUdpSendRecvYieldsEvery128Operations) {
+TEST_P(CoopTest, BudgetUdpSendRecvYieldsEvery128Operations) {
   auto rt = make_rt();
   auto [x, y] = udp_pair();
   constexpr int kIterations = 1024;  // 2 operations each: 2048 units, 16 budgets
@@ -165,7 +168,7 @@ TEST(Coop, BudgetUdpSendRecvYieldsEvery128Operations) {
 
 // A task looping on an always-writable fd cannot starve another task: the budget forces it to
 // yield. The loop stops on its own after a bounded count; the other task must run long before.
-TEST(Coop, AlwaysReadyFdCannotStarveAnotherTask) {
+TEST_P(CoopTest, AlwaysReadyFdCannotStarveAnotherTask) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   constexpr int kLimit = 1'000'000;
@@ -196,7 +199,7 @@ TEST(Coop, AlwaysReadyFdCannotStarveAnotherTask) {
 }
 
 // Poll-style readiness takes budget too (and gives it back when it is not ready).
-TEST(Coop, PollReadyConsumesBudgetOnlyWhenReady) {
+TEST_P(CoopTest, PollReadyConsumesBudgetOnlyWhenReady) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   struct Out {
@@ -231,7 +234,7 @@ TEST(Coop, PollReadyConsumesBudgetOnlyWhenReady) {
 // Outside a task the budget is "unconstrained" (UINT32_MAX) and operations decrement it without
 // testing for that value. If it ever drains (four billion operations), the next operation
 // refills it instead of deferring: code outside a runtime never sees Pending for lack of budget.
-TEST(Coop, UnconstrainedBudgetRefillsInsteadOfRunningOut) {
+TEST_P(CoopTest, UnconstrainedBudgetRefillsInsteadOfRunningOut) {
   auto& ctx = eddy::detail::context();
   ASSERT_EQ(ctx.task, nullptr);
   const auto saved = ctx.budget;

@@ -17,6 +17,7 @@
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // The I/O driver as the runtime drives it: ports of tokio's io_driver.rs, io_driver_drop.rs,
 // io_async_fd_memory_leak.rs and the io_driver metrics tests of rt_unstable_metrics.rs.
@@ -58,7 +59,9 @@ Fd tcp_connect(const sockaddr_in& addr) {
 // tokio io_driver.rs test_drop_on_notify: the wake that a readiness event delivers destroys the
 // resource it came from (its AsyncFd deregisters and drops its wakers, taking the resource's
 // lock) — no deadlock, because wakers are called with no lock held.
-TEST(IoDriverRt, DropOnNotify) {
+EDDY_RT_SUITE(IoDriverRtTest);
+
+TEST_P(IoDriverRtTest, DropOnNotify) {
   auto rt = make_rt();
   sockaddr_in addr;
   Fd listener = tcp_listener(addr);
@@ -78,7 +81,7 @@ TEST(IoDriverRt, DropOnNotify) {
 
 // The same with a task: a task woken by readiness drops its AsyncFd while the driver is
 // dispatching a batch that also holds other wakers for the same resource.
-TEST(IoDriverRt, TaskDropsItsAsyncFdWhenWoken) {
+TEST_P(IoDriverRtTest, TaskDropsItsAsyncFdWhenWoken) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int fd, int peer) -> Task<bool> {
@@ -100,7 +103,7 @@ TEST(IoDriverRt, TaskDropsItsAsyncFdWhenWoken) {
 }
 
 // tokio io_driver.rs panics_when_io_disabled: eddy reports Error::io_disabled instead.
-TEST(IoDriverRt, IoDisabledIsAnError) {
+TEST_P(IoDriverRtTest, IoDisabledIsAnError) {
   auto rt = make_rt(/*io=*/false);
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int fd) -> Task<bool> {
@@ -112,7 +115,7 @@ TEST(IoDriverRt, IoDisabledIsAnError) {
 
 // tokio io_driver_drop.rs tcp_doesnt_block: after the runtime is dropped, waiting to accept
 // fails at once.
-TEST(IoDriverRt, TcpDoesntBlock) {
+TEST_P(IoDriverRtTest, TcpDoesntBlock) {
   sockaddr_in addr;
   Fd listener = tcp_listener(addr);
   std::optional<AsyncFd<int>> afd;
@@ -129,7 +132,7 @@ TEST(IoDriverRt, TcpDoesntBlock) {
 
 // tokio io_driver_drop.rs drop_wakes: a pending accept is woken by the runtime drop and then
 // fails.
-TEST(IoDriverRt, DropWakes) {
+TEST_P(IoDriverRtTest, DropWakes) {
   sockaddr_in addr;
   Fd listener = tcp_listener(addr);
   std::optional<eddy::Runtime> rt(make_rt());
@@ -146,7 +149,7 @@ TEST(IoDriverRt, DropWakes) {
 
 // tokio io_async_fd_memory_leak.rs: closing the fd before the AsyncFd is dropped leaks nothing
 // (the registration is freed; LeakSanitizer checks the memory).
-TEST(IoDriverRt, CloseBeforeDropDoesNotLeakRegistrations) {
+TEST_P(IoDriverRtTest, CloseBeforeDropDoesNotLeakRegistrations) {
   auto rt = make_rt();
   const auto& handle = rt.handle().io_handle();
   for (int i = 0; i < 1000; ++i) {
@@ -162,7 +165,7 @@ TEST(IoDriverRt, CloseBeforeDropDoesNotLeakRegistrations) {
 }
 
 // rt_unstable_metrics.rs io_driver_fd_count and io_driver_ready_count.
-TEST(IoDriverRt, MetricsFdCountAndReadyCount) {
+TEST_P(IoDriverRtTest, MetricsFdCountAndReadyCount) {
   auto rt = make_rt();
   const auto& m = *rt.handle().io_metrics();
   EXPECT_EQ(m.fd_count(), 0u);
@@ -186,7 +189,7 @@ TEST(IoDriverRt, MetricsFdCountAndReadyCount) {
 }
 
 // A task parked in the driver (nothing else to do) is woken by readiness from another thread.
-TEST(IoDriverRt, ParkedRuntimeWokenByIoFromAnotherThread) {
+TEST_P(IoDriverRtTest, ParkedRuntimeWokenByIoFromAnotherThread) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   auto afd = AsyncFd<int>::create(a.get(), Interest::READABLE, rt.handle().io_handle()).value();

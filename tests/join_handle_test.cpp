@@ -11,6 +11,7 @@
 
 #include "eddy/runtime.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // JoinHandle<T>: results, exceptions, abort, detach, and joins across threads and runtimes.
 
@@ -34,7 +35,9 @@ Task<int> wait_then(Notify& n, std::atomic<int>& live, int v) {
 
 }  // namespace
 
-TEST(JoinHandle, VoidResult) {
+EDDY_RT_SUITE(JoinHandleTest);
+
+TEST_P(JoinHandleTest, VoidResult) {
   auto rt = make_rt();
   bool ran = false;
   auto r = rt.block_on([](bool& f) -> Task<Result<void>> {
@@ -48,7 +51,7 @@ TEST(JoinHandle, VoidResult) {
   EXPECT_TRUE(ran);
 }
 
-TEST(JoinHandle, MoveOnlyResult) {
+TEST_P(JoinHandleTest, MoveOnlyResult) {
   auto rt = make_rt();
   auto r = rt.block_on([]() -> Task<Result<std::unique_ptr<std::string>>> {
     co_return co_await eddy::spawn([]() -> Task<std::unique_ptr<std::string>> {
@@ -59,7 +62,7 @@ TEST(JoinHandle, MoveOnlyResult) {
   EXPECT_EQ(**r, "moved");
 }
 
-TEST(JoinHandle, TaskExceptionReachesTheAwaiter) {
+TEST_P(JoinHandleTest, TaskExceptionReachesTheAwaiter) {
   auto rt = make_rt();
   std::string what = rt.block_on([]() -> Task<std::string> {
     auto h = eddy::spawn([]() -> Task<int> {
@@ -76,7 +79,7 @@ TEST(JoinHandle, TaskExceptionReachesTheAwaiter) {
   EXPECT_EQ(what, "task failed");
 }
 
-TEST(JoinHandle, AbortDestroysTheFrameAndGivesCancelled) {
+TEST_P(JoinHandleTest, AbortDestroysTheFrameAndGivesCancelled) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify never;
@@ -93,7 +96,7 @@ TEST(JoinHandle, AbortDestroysTheFrameAndGivesCancelled) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(JoinHandle, AbortBeforeTheTaskRunsMeansItNeverRuns) {
+TEST_P(JoinHandleTest, AbortBeforeTheTaskRunsMeansItNeverRuns) {
   auto rt = make_rt();
   bool ran = false;
   auto r = rt.block_on([](bool& f) -> Task<Result<void>> {
@@ -108,7 +111,7 @@ TEST(JoinHandle, AbortBeforeTheTaskRunsMeansItNeverRuns) {
   EXPECT_FALSE(ran);
 }
 
-TEST(JoinHandle, AbortFromOutsideBlockOnIsAppliedOnTheNextRun) {
+TEST_P(JoinHandleTest, AbortFromOutsideBlockOnIsAppliedOnTheNextRun) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify never;
@@ -122,7 +125,7 @@ TEST(JoinHandle, AbortFromOutsideBlockOnIsAppliedOnTheNextRun) {
   EXPECT_EQ(h.take().error(), Error::cancelled);
 }
 
-TEST(JoinHandle, AbortOfAFinishedTaskDoesNothing) {
+TEST_P(JoinHandleTest, AbortOfAFinishedTaskDoesNothing) {
   auto rt = make_rt();
   auto r = rt.block_on([]() -> Task<Result<int>> {
     auto h = eddy::spawn(value(8));
@@ -135,7 +138,7 @@ TEST(JoinHandle, AbortOfAFinishedTaskDoesNothing) {
   EXPECT_EQ(*r, 8);
 }
 
-TEST(JoinHandle, AbortIsIdempotent) {
+TEST_P(JoinHandleTest, AbortIsIdempotent) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify never;
@@ -149,7 +152,7 @@ TEST(JoinHandle, AbortIsIdempotent) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(JoinHandle, DroppingTheHandleDetaches) {
+TEST_P(JoinHandleTest, DroppingTheHandleDetaches) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify go, done;
@@ -168,7 +171,7 @@ TEST(JoinHandle, DroppingTheHandleDetaches) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(JoinHandle, IsFinishedTracksCompletion) {
+TEST_P(JoinHandleTest, IsFinishedTracksCompletion) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify n;
@@ -184,7 +187,7 @@ TEST(JoinHandle, IsFinishedTracksCompletion) {
   EXPECT_EQ(*r, 4);
 }
 
-TEST(JoinHandle, MoveAssignmentReleasesThePreviousHandle) {
+TEST_P(JoinHandleTest, MoveAssignmentReleasesThePreviousHandle) {
   auto rt = make_rt();
   auto a = rt.spawn(value(1));
   auto b = rt.spawn(value(2));
@@ -196,7 +199,7 @@ TEST(JoinHandle, MoveAssignmentReleasesThePreviousHandle) {
 }
 
 // Destroying a coroutine that waits on a JoinHandle only stops the wait: the task still runs.
-TEST(JoinHandle, CancellingTheJoinDoesNotCancelTheTask) {
+TEST_P(JoinHandleTest, CancellingTheJoinDoesNotCancelTheTask) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   Notify go;
@@ -221,7 +224,7 @@ TEST(JoinHandle, CancellingTheJoinDoesNotCancelTheTask) {
 }
 
 // A task on one runtime thread joins a task that another runtime (another thread) runs.
-TEST(JoinHandle, JoinAcrossRuntimesAndThreads) {
+TEST_P(JoinHandleTest, JoinAcrossRuntimesAndThreads) {
   auto rt_a = make_rt();
   auto rt_b = make_rt();
   Notify a_release, a_done;

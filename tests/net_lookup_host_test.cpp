@@ -7,6 +7,7 @@
 
 #include "eddy/net/error.hpp"
 #include "support/net_test_util.hpp"
+#include "support/rt_kinds.hpp"
 
 using eddy::Task;
 using eddy::net::IpAddr;
@@ -14,7 +15,9 @@ using eddy::net::lookup_host;
 using eddy::net::SocketAddr;
 using eddy_test::run;
 
-TEST(NetLookupHost, LiteralsNeedNoResolver) {
+EDDY_RT_SUITE(NetLookupHostTest);
+
+TEST_P(NetLookupHostTest, LiteralsNeedNoResolver) {
   run([]() -> Task<void> {
     auto r = co_await lookup_host("127.0.0.1:8080");
     CO_ASSERT_OK(r);
@@ -26,7 +29,7 @@ TEST(NetLookupHost, LiteralsNeedNoResolver) {
   }());
 }
 
-TEST(NetLookupHost, LocalhostResolvesToLoopbackOnTheBlockingPool) {
+TEST_P(NetLookupHostTest, LocalhostResolvesToLoopbackOnTheBlockingPool) {
   run([]() -> Task<void> {
     auto r = co_await lookup_host("localhost:8080");
     CO_ASSERT_OK(r);
@@ -41,7 +44,7 @@ TEST(NetLookupHost, LocalhostResolvesToLoopbackOnTheBlockingPool) {
   }());
 }
 
-TEST(NetLookupHost, MalformedInputGivesInvalidArgument) {
+TEST_P(NetLookupHostTest, MalformedInputGivesInvalidArgument) {
   run([]() -> Task<void> {
     for (const char* text : {"", "localhost", "localhost:", "localhost:99999", "[::1", "[::1]", "a:b:80", "localhost:-1"}) {
       auto r = co_await lookup_host(text);
@@ -51,7 +54,7 @@ TEST(NetLookupHost, MalformedInputGivesInvalidArgument) {
   }());
 }
 
-TEST(NetLookupHost, UnknownNameGivesAResolverError) {
+TEST_P(NetLookupHostTest, UnknownNameGivesAResolverError) {
   run([]() -> Task<void> {
     // ".invalid" is reserved (RFC 2606) and never resolves.
     auto r = co_await lookup_host("no-such-host.invalid:80");

@@ -14,6 +14,7 @@
 #include "eddy/net/error.hpp"
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 using eddy::Result;
 using eddy::Task;
@@ -58,9 +59,11 @@ Task<void> connect_accept_echo() {
 
 }  // namespace
 
-TEST(NetTcp, ConnectAcceptAndEcho) { run(connect_accept_echo()); }
+EDDY_RT_SUITE(NetTcpTest);
 
-TEST(NetTcp, ReadReadinessFollowsPeerWritesPartialReadsAndClose) {
+TEST_P(NetTcpTest, ConnectAcceptAndEcho) { run(connect_accept_echo()); }
+
+TEST_P(NetTcpTest, ReadReadinessFollowsPeerWritesPartialReadsAndClose) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -106,7 +109,7 @@ TEST(NetTcp, ReadReadinessFollowsPeerWritesPartialReadsAndClose) {
   }());
 }
 
-TEST(NetTcp, WriteReadinessFollowsSendBufferAndPeerClose) {
+TEST_P(NetTcpTest, WriteReadinessFollowsSendBufferAndPeerClose) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -137,7 +140,7 @@ TEST(NetTcp, WriteReadinessFollowsSendBufferAndPeerClose) {
   }());
 }
 
-TEST(NetTcp, TryReadWriteClearReadinessOnWouldBlockAndWaitAgain) {
+TEST_P(NetTcpTest, TryReadWriteClearReadinessOnWouldBlockAndWaitAgain) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -179,7 +182,7 @@ TEST(NetTcp, TryReadWriteClearReadinessOnWouldBlockAndWaitAgain) {
   }());
 }
 
-TEST(NetTcp, TryReadIntoVectorBuffer) {
+TEST_P(NetTcpTest, TryReadIntoVectorBuffer) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -202,7 +205,7 @@ TEST(NetTcp, TryReadIntoVectorBuffer) {
   }());
 }
 
-TEST(NetTcp, ShortReadClearsReadinessSoTheNextReadWaits) {
+TEST_P(NetTcpTest, ShortReadClearsReadinessSoTheNextReadWaits) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -224,7 +227,7 @@ TEST(NetTcp, ShortReadClearsReadinessSoTheNextReadWaits) {
   }());
 }
 
-TEST(NetTcp, HalfCloseKeepsDataThenReadsEofAndWriteSideKeepsWorking) {
+TEST_P(NetTcpTest, HalfCloseKeepsDataThenReadsEofAndWriteSideKeepsWorking) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -258,7 +261,7 @@ TEST(NetTcp, HalfCloseKeepsDataThenReadsEofAndWriteSideKeepsWorking) {
   }());
 }
 
-TEST(NetTcp, ReadExactReportsUnexpectedEof) {
+TEST_P(NetTcpTest, ReadExactReportsUnexpectedEof) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -273,7 +276,7 @@ TEST(NetTcp, ReadExactReportsUnexpectedEof) {
   }());
 }
 
-TEST(NetTcp, ConnectionRefusedGivesEconnrefused) {
+TEST_P(NetTcpTest, ConnectionRefusedGivesEconnrefused) {
   run([]() -> Task<void> {
     SocketAddr addr;
     {
@@ -287,7 +290,7 @@ TEST(NetTcp, ConnectionRefusedGivesEconnrefused) {
   }());
 }
 
-TEST(NetTcp, PeerResetMidWriteGivesErrorNotSigpipe) {
+TEST_P(NetTcpTest, PeerResetMidWriteGivesErrorNotSigpipe) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -309,7 +312,7 @@ TEST(NetTcp, PeerResetMidWriteGivesErrorNotSigpipe) {
   }());
 }
 
-TEST(NetTcp, BindingAHeldPortGivesEaddrinuse) {
+TEST_P(NetTcpTest, BindingAHeldPortGivesEaddrinuse) {
   run([]() -> Task<void> {
     auto l = TcpListener::bind(eddy_test::loopback_any_port());
     CO_ASSERT_OK(l);
@@ -387,7 +390,7 @@ Task<void> emfile_on_accept() {
 
 }  // namespace
 
-TEST(NetTcp, EmfileOnAcceptIsReturnedAndListenerRecovers) { run(emfile_on_accept()); }
+TEST_P(NetTcpTest, EmfileOnAcceptIsReturnedAndListenerRecovers) { run(emfile_on_accept()); }
 
 namespace {
 
@@ -407,7 +410,7 @@ class CountingAccept : public eddy::detail::PollAwaiter<CountingAccept, Result<T
 
 }  // namespace
 
-TEST(NetTcp, AcceptLoopIsPolledExactlyOncePerConnection) {
+TEST_P(NetTcpTest, AcceptLoopIsPolledExactlyOncePerConnection) {
   run([]() -> Task<void> {
     auto l = TcpListener::bind(eddy_test::loopback_any_port());
     CO_ASSERT_OK(l);
@@ -439,7 +442,7 @@ TEST(NetTcp, AcceptLoopIsPolledExactlyOncePerConnection) {
   }());
 }
 
-TEST(NetTcp, ShutdownAfterResetSucceeds) {
+TEST_P(NetTcpTest, ShutdownAfterResetSucceeds) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -456,7 +459,7 @@ TEST(NetTcp, ShutdownAfterResetSucceeds) {
   }());
 }
 
-TEST(NetTcp, RepeatedShutdownCallsSucceedAndPeerSeesEof) {
+TEST_P(NetTcpTest, RepeatedShutdownCallsSucceedAndPeerSeesEof) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -493,7 +496,7 @@ Task<void> pump(eddy::net::ReadHalf<TcpStream> rd, eddy::net::WriteHalf<TcpStrea
 
 }  // namespace
 
-TEST(NetTcp, SplitHalvesReadAndWriteFromTwoTasks) {
+TEST_P(NetTcpTest, SplitHalvesReadAndWriteFromTwoTasks) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -533,7 +536,7 @@ TEST(NetTcp, SplitHalvesReadAndWriteFromTwoTasks) {
   }());
 }
 
-TEST(NetTcp, OwnedHalvesShutDownTheWriteSideWhenTheWriterGoes) {
+TEST_P(NetTcpTest, OwnedHalvesShutDownTheWriteSideWhenTheWriterGoes) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -559,7 +562,7 @@ TEST(NetTcp, OwnedHalvesShutDownTheWriteSideWhenTheWriterGoes) {
   }());
 }
 
-TEST(NetTcp, AlwaysReadySocketYieldsToOtherTasks) {
+TEST_P(NetTcpTest, AlwaysReadySocketYieldsToOtherTasks) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -587,7 +590,7 @@ TEST(NetTcp, AlwaysReadySocketYieldsToOtherTasks) {
   }());
 }
 
-TEST(NetTcp, CancelledReadConsumesNothing) {
+TEST_P(NetTcpTest, CancelledReadConsumesNothing) {
   run([]() -> Task<void> {
     auto p = co_await tcp_pair();
     CO_ASSERT_OK(p);
@@ -609,7 +612,7 @@ TEST(NetTcp, CancelledReadConsumesNothing) {
   }());
 }
 
-TEST(NetTcp, OperationsOutsideARuntimeFailCleanly) {
+TEST_P(NetTcpTest, OperationsOutsideARuntimeFailCleanly) {
   auto l = TcpListener::bind(eddy_test::loopback_any_port());
   ASSERT_FALSE(l);
   EXPECT_EQ(l.error(), eddy::Error::no_runtime);

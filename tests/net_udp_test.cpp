@@ -7,6 +7,7 @@
 
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 using eddy::Task;
 using eddy::net::UdpSocket;
@@ -16,7 +17,9 @@ namespace {
 eddy::Result<UdpSocket> bind_loopback() { return UdpSocket::bind(eddy_test::loopback_any_port()); }
 }  // namespace
 
-TEST(NetUdp, SendRecvOnConnectedSockets) {
+EDDY_RT_SUITE(NetUdpTest);
+
+TEST_P(NetUdpTest, SendRecvOnConnectedSockets) {
   run([]() -> Task<void> {
     auto a = bind_loopback();
     auto b = bind_loopback();
@@ -35,7 +38,7 @@ TEST(NetUdp, SendRecvOnConnectedSockets) {
   }());
 }
 
-TEST(NetUdp, SendToRecvFromReportsTheSender) {
+TEST_P(NetUdpTest, SendToRecvFromReportsTheSender) {
   run([]() -> Task<void> {
     auto a = bind_loopback();
     auto b = bind_loopback();
@@ -57,7 +60,7 @@ TEST(NetUdp, SendToRecvFromReportsTheSender) {
   }());
 }
 
-TEST(NetUdp, TrySendRecvFollowReadiness) {
+TEST_P(NetUdpTest, TrySendRecvFollowReadiness) {
   run([]() -> Task<void> {
     auto a = bind_loopback();
     auto b = bind_loopback();
@@ -104,7 +107,7 @@ TEST(NetUdp, TrySendRecvFollowReadiness) {
   }());
 }
 
-TEST(NetUdp, SplitBetweenASenderTaskAndAReceiverTask) {
+TEST_P(NetUdpTest, SplitBetweenASenderTaskAndAReceiverTask) {
   run([]() -> Task<void> {
     auto a = bind_loopback();
     auto b = bind_loopback();
@@ -143,7 +146,7 @@ TEST(NetUdp, SplitBetweenASenderTaskAndAReceiverTask) {
   }());
 }
 
-TEST(NetUdp, AlwaysReadySocketYieldsEveryBudget) {
+TEST_P(NetUdpTest, AlwaysReadySocketYieldsEveryBudget) {
   run([]() -> Task<void> {
     auto a = bind_loopback();
     auto b = bind_loopback();

@@ -12,6 +12,7 @@
 #include "eddy/net/unix_listener.hpp"
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 using eddy::Result;
 using eddy::Task;
@@ -49,7 +50,9 @@ bool is_errc(std::error_code ec, std::errc e) { return ec == e; }
 
 }  // namespace
 
-TEST(NetUnixStream, ListenConnectAcceptAndEcho) {
+EDDY_RT_SUITE(NetUnixStreamTest);
+
+TEST_P(NetUnixStreamTest, ListenConnectAcceptAndEcho) {
   TempDir dir;
   run([](std::string path) -> Task<void> {
     auto l = UnixListener::bind(path);
@@ -73,7 +76,7 @@ TEST(NetUnixStream, ListenConnectAcceptAndEcho) {
   }(dir.file("echo.sock")));
 }
 
-TEST(NetUnixStream, BindingAnExistingPathGivesEaddrinuse) {
+TEST_P(NetUnixStreamTest, BindingAnExistingPathGivesEaddrinuse) {
   TempDir dir;
   run([](std::string path) -> Task<void> {
     auto l = UnixListener::bind(path);
@@ -84,7 +87,7 @@ TEST(NetUnixStream, BindingAnExistingPathGivesEaddrinuse) {
   }(dir.file("busy.sock")));
 }
 
-TEST(NetUnixStream, ConnectToMissingPathOrBadPathFails) {
+TEST_P(NetUnixStreamTest, ConnectToMissingPathOrBadPathFails) {
   TempDir dir;
   run([](std::string path) -> Task<void> {
     auto c = co_await UnixStream::connect(path);
@@ -109,7 +112,7 @@ class PollOnce : public eddy::detail::PollAwaiter<PollOnce<A>, bool> {
 };
 }  // namespace
 
-TEST(NetUnixStream, EpollhupConnectWhoseListenerIsDroppedFails) {
+TEST_P(NetUnixStreamTest, EpollhupConnectWhoseListenerIsDroppedFails) {
   TempDir dir;
   run([](std::string path) -> Task<void> {
     std::optional<UnixListener> listener;
@@ -130,7 +133,7 @@ TEST(NetUnixStream, EpollhupConnectWhoseListenerIsDroppedFails) {
   }(dir.file("hup.sock")));
 }
 
-TEST(NetUnixStream, PairReadinessAndTryReadWrite) {
+TEST_P(NetUnixStreamTest, PairReadinessAndTryReadWrite) {
   run([]() -> Task<void> {
     auto p = UnixStream::pair();
     CO_ASSERT_OK(p);
@@ -173,7 +176,7 @@ TEST(NetUnixStream, PairReadinessAndTryReadWrite) {
   }());
 }
 
-TEST(NetUnixStream, SplitHalvesEchoAcrossTasks) {
+TEST_P(NetUnixStreamTest, SplitHalvesEchoAcrossTasks) {
   run([]() -> Task<void> {
     auto p = UnixStream::pair();
     CO_ASSERT_OK(p);
@@ -214,7 +217,7 @@ TEST(NetUnixStream, SplitHalvesEchoAcrossTasks) {
   }());
 }
 
-TEST(NetUnixStream, AbstractNamespaceListener) {
+TEST_P(NetUnixStreamTest, AbstractNamespaceListener) {
   run([]() -> Task<void> {
     auto name = UnixSocketAddr::from_abstract_name("eddy-net-test-" + std::to_string(::getpid()));
     CO_ASSERT_OK(name);
@@ -228,7 +231,9 @@ TEST(NetUnixStream, AbstractNamespaceListener) {
   }());
 }
 
-TEST(NetUnixDatagram, SendToRecvFromBetweenBoundSockets) {
+EDDY_RT_SUITE(NetUnixDatagramTest);
+
+TEST_P(NetUnixDatagramTest, SendToRecvFromBetweenBoundSockets) {
   TempDir dir;
   run([](std::string pa, std::string pb) -> Task<void> {
     auto a = UnixDatagram::bind(pa);
@@ -249,7 +254,7 @@ TEST(NetUnixDatagram, SendToRecvFromBetweenBoundSockets) {
   }(dir.file("a.sock"), dir.file("b.sock")));
 }
 
-TEST(NetUnixDatagram, PairSendRecvAndTryVariants) {
+TEST_P(NetUnixDatagramTest, PairSendRecvAndTryVariants) {
   run([]() -> Task<void> {
     auto p = UnixDatagram::pair();
     CO_ASSERT_OK(p);
@@ -279,7 +284,7 @@ TEST(NetUnixDatagram, PairSendRecvAndTryVariants) {
   }());
 }
 
-TEST(NetUnixDatagram, UnboundSocketCanSendAndConnectedRecv) {
+TEST_P(NetUnixDatagramTest, UnboundSocketCanSendAndConnectedRecv) {
   TempDir dir;
   run([](std::string path) -> Task<void> {
     auto server = UnixDatagram::bind(path);

@@ -9,6 +9,7 @@
 
 #include "eddy/join_handle.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // One regression test per runtime bug found while testing the runtime.
 
@@ -28,7 +29,9 @@ using eddy_test::make_rt;
 // frame (holding the result) was still alive, breaking the rule that "cancelled" means the frame
 // is gone, and the result (or its exception) was silently lost. As in tokio, a task that
 // completes wins over an abort that came too late: the JoinHandle gets the result.
-TEST(RegressionsRuntime, AbortDuringTheFinalPollKeepsTheResult) {
+EDDY_RT_SUITE(RegressionsRuntimeTest);
+
+TEST_P(RegressionsRuntimeTest, AbortDuringTheFinalPollKeepsTheResult) {
   auto rt = make_rt();
   std::atomic<int> live{0};
   struct Out {
@@ -60,7 +63,7 @@ TEST(RegressionsRuntime, AbortDuringTheFinalPollKeepsTheResult) {
 // state alive, and that state owned the queue: a leak of the runtime (its I/O driver handle, its
 // epoll fd). The easiest way to hit it is spawning from another thread while the runtime drops.
 // Detected here by the I/O driver handle outliving everything that should hold it.
-TEST(RegressionsRuntime, WakeRacingShutdownDoesNotLeakTheRuntime) {
+TEST_P(RegressionsRuntimeTest, WakeRacingShutdownDoesNotLeakTheRuntime) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   int iterations = 0;
   while (iterations < 400 && std::chrono::steady_clock::now() < deadline) {

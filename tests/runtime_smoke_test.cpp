@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "eddy/async_fd.hpp"
+#include "support/rt_kinds.hpp"
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -13,14 +14,16 @@ eddy::Task<int> add_one() { co_return co_await forty_two() + 1; }
 
 }  // namespace
 
-TEST(RuntimeSmoke, BlockOnReturnsValue) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+EDDY_RT_SUITE(RuntimeSmokeTest);
+
+TEST_P(RuntimeSmokeTest, BlockOnReturnsValue) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   EXPECT_EQ(rt->block_on(add_one()), 43);
 }
 
-TEST(RuntimeSmoke, SpawnAndJoin) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(RuntimeSmokeTest, SpawnAndJoin) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   int r = rt->block_on([]() -> eddy::Task<int> {
     auto h = eddy::spawn(forty_two());
@@ -31,8 +34,8 @@ TEST(RuntimeSmoke, SpawnAndJoin) {
   EXPECT_EQ(r, 42);
 }
 
-TEST(RuntimeSmoke, PipeReadable) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(RuntimeSmokeTest, PipeReadable) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   int p[2];
   ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);

@@ -11,6 +11,7 @@
 
 #include "eddy/join_handle.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // Concurrency stress for the scheduler: spawns, wakes and aborts from other threads, and
 // shutdown racing with all of them. Every loop is bounded in count (and the waits in time), so
@@ -40,7 +41,9 @@ Task<int> wait_n(Notify& n, int count, std::atomic<int>& live, int v) {
 constexpr int kThreads = 4;
 constexpr int kPerThread = 250;
 
-TEST(RuntimeStress, SpawnFromManyThreads) {
+EDDY_RT_SUITE(RuntimeStressTest);
+
+TEST_P(RuntimeStressTest, SpawnFromManyThreads) {
   auto rt = make_rt();
   std::atomic<int> ran{0};
   Notify all_done;
@@ -66,7 +69,7 @@ constexpr int kTasks = 8;
 constexpr int kRounds = 200;
 
 // Tasks wait on notifications that two other threads deliver; every wake must arrive.
-TEST(RuntimeStress, CrossThreadWakeStorm) {
+TEST_P(RuntimeStressTest, CrossThreadWakeStorm) {
   auto rt = make_rt();
   std::vector<std::unique_ptr<Notify>> notifies;
   for (int i = 0; i < kTasks; ++i) notifies.push_back(std::make_unique<Notify>());
@@ -112,7 +115,7 @@ TEST(RuntimeStress, CrossThreadWakeStorm) {
 
 // abort() from another thread races with the wake that lets the task finish. Each join sees
 // the value or Error::cancelled; a cancelled task's frame is gone by the time the join sees it.
-TEST(RuntimeStress, AbortFromAnotherThreadRacesCompletion) {
+TEST_P(RuntimeStressTest, AbortFromAnotherThreadRacesCompletion) {
   auto rt = make_rt();
   int values = 0, cancels = 0;
   for (int i = 0; i < 200; ++i) {
@@ -147,7 +150,7 @@ TEST(RuntimeStress, AbortFromAnotherThreadRacesCompletion) {
 }
 
 // The runtime is dropped while other threads keep waking its tasks.
-TEST(RuntimeStress, RuntimeDroppedWhileOtherThreadsWakeItsTasks) {
+TEST_P(RuntimeStressTest, RuntimeDroppedWhileOtherThreadsWakeItsTasks) {
   for (int iter = 0; iter < 50; ++iter) {
     std::atomic<int> live{0};
     std::vector<std::unique_ptr<Notify>> ns;
@@ -177,7 +180,7 @@ TEST(RuntimeStress, RuntimeDroppedWhileOtherThreadsWakeItsTasks) {
 
 // Spawns from other threads race with shutdown: every JoinHandle ends finished (value or
 // cancelled), every frame is destroyed, and nothing keeps the runtime alive afterwards.
-TEST(RuntimeStress, SpawnRacesShutdown) {
+TEST_P(RuntimeStressTest, SpawnRacesShutdown) {
   for (int iter = 0; iter < 30; ++iter) {
     std::atomic<int> live{0};
     std::weak_ptr<eddy::io::Handle> io;
@@ -223,7 +226,7 @@ TEST(RuntimeStress, SpawnRacesShutdown) {
 constexpr int kPingPongRounds = 300;
 
 // Two runtimes on two threads join each other's tasks back and forth.
-TEST(RuntimeStress, CrossRuntimePingPong) {
+TEST_P(RuntimeStressTest, CrossRuntimePingPong) {
   auto rt_a = make_rt();
   auto rt_b = make_rt();
   auto ha = rt_a.handle();

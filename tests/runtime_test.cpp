@@ -15,6 +15,7 @@
 #include "eddy/detail/context.hpp"
 #include "support/fds.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // The current-thread runtime: block_on, spawn, yield_now, shutdown, fairness between tasks and
 // the I/O driver, and the loud failures for misuse (ports of tokio's rt_common.rs and friends).
@@ -40,12 +41,14 @@ Task<void> wait_forever(std::atomic<int>& live, Notify& n) {
 
 }  // namespace
 
-TEST(Runtime, BlockOnValue) {
+EDDY_RT_SUITE(RuntimeTest);
+
+TEST_P(RuntimeTest, BlockOnValue) {
   auto rt = make_rt();
   EXPECT_EQ(rt.block_on(value(5)), 5);
 }
 
-TEST(Runtime, BlockOnVoid) {
+TEST_P(RuntimeTest, BlockOnVoid) {
   auto rt = make_rt();
   int x = 0;
   rt.block_on([](int& v) -> Task<void> {
@@ -56,7 +59,7 @@ TEST(Runtime, BlockOnVoid) {
   EXPECT_EQ(x, 2);
 }
 
-TEST(Runtime, BlockOnExceptionThenRuntimeKeepsWorking) {
+TEST_P(RuntimeTest, BlockOnExceptionThenRuntimeKeepsWorking) {
   auto rt = make_rt();
   EXPECT_THROW(rt.block_on([]() -> Task<int> {
     co_await eddy::yield_now();
@@ -72,7 +75,7 @@ TEST(Runtime, BlockOnExceptionThenRuntimeKeepsWorking) {
             9);
 }
 
-TEST(Runtime, SpawnAndJoinValue) {
+TEST_P(RuntimeTest, SpawnAndJoinValue) {
   auto rt = make_rt();
   EXPECT_EQ(rt.block_on([]() -> Task<int> {
     std::vector<eddy::JoinHandle<int>> hs;
@@ -88,7 +91,7 @@ TEST(Runtime, SpawnAndJoinValue) {
             45);
 }
 
-TEST(Runtime, RuntimeSpawnRunsDuringBlockOn) {
+TEST_P(RuntimeTest, RuntimeSpawnRunsDuringBlockOn) {
   auto rt = make_rt();
   auto h = rt.spawn(value(3));
   EXPECT_FALSE(h.is_finished()) << "spawn only queues";
@@ -98,7 +101,7 @@ TEST(Runtime, RuntimeSpawnRunsDuringBlockOn) {
   EXPECT_TRUE(h.is_finished());
 }
 
-TEST(Runtime, TasksLeftByOneBlockOnRunInTheNext) {
+TEST_P(RuntimeTest, TasksLeftByOneBlockOnRunInTheNext) {
   auto rt = make_rt();
   Notify n;
   std::atomic<int> stage{0};
@@ -118,7 +121,7 @@ TEST(Runtime, TasksLeftByOneBlockOnRunInTheNext) {
   EXPECT_EQ(stage.load(), 2);
 }
 
-TEST(Runtime, SpawnFromAnotherThread) {
+TEST_P(RuntimeTest, SpawnFromAnotherThread) {
   auto rt = make_rt();
   Notify done;
   std::atomic<int> result{0};
@@ -136,7 +139,7 @@ TEST(Runtime, SpawnFromAnotherThread) {
   EXPECT_EQ(result.load(), 11);
 }
 
-TEST(Runtime, WakeFromAnotherThreadUnparksTheDriver) {
+TEST_P(RuntimeTest, WakeFromAnotherThreadUnparksTheDriver) {
   for (bool io : {true, false}) {
     auto rt = make_rt(io);
     Notify n;
@@ -149,7 +152,7 @@ TEST(Runtime, WakeFromAnotherThreadUnparksTheDriver) {
   }
 }
 
-TEST(Runtime, YieldNowLetsOtherTasksRun) {
+TEST_P(RuntimeTest, YieldNowLetsOtherTasksRun) {
   auto rt = make_rt();
   auto order = rt.block_on([]() -> Task<std::vector<int>> {
     std::vector<int> v;
@@ -171,7 +174,7 @@ TEST(Runtime, YieldNowLetsOtherTasksRun) {
 
 // tokio rt_common::yield_defers_until_park: a yielded task resumes only after the driver has
 // been polled, so I/O that became ready meanwhile is dispatched (and its task run) first.
-TEST(Runtime, YieldDefersUntilPark) {
+TEST_P(RuntimeTest, YieldDefersUntilPark) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int rfd, int wfd) -> Task<bool> {
@@ -198,7 +201,7 @@ TEST(Runtime, YieldDefersUntilPark) {
 
 // tokio rt_common::coop_yield_defers_until_park: the same when the yield comes from an
 // exhausted cooperative budget.
-TEST(Runtime, CoopYieldDefersUntilPark) {
+TEST_P(RuntimeTest, CoopYieldDefersUntilPark) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int rfd, int wfd) -> Task<bool> {
@@ -225,7 +228,7 @@ TEST(Runtime, CoopYieldDefersUntilPark) {
 // tokio rt_common::io_driver_called_when_under_load: 100 tasks that keep waking themselves must
 // not starve I/O. The busy tasks stop on their own after a bounded number of polls; the I/O must
 // complete long before that.
-TEST(Runtime, IoDriverCalledWhenUnderLoad) {
+TEST_P(RuntimeTest, IoDriverCalledWhenUnderLoad) {
   auto rt = make_rt();
   std::atomic<bool> stop{false};
   std::atomic<long> busy_polls{0};
@@ -251,7 +254,7 @@ TEST(Runtime, IoDriverCalledWhenUnderLoad) {
   EXPECT_LT(polls_at_io, kLimit) << "the I/O only completed once the busy tasks gave up";
 }
 
-TEST(Runtime, ShutdownDestroysEveryPendingTaskFrame) {
+TEST_P(RuntimeTest, ShutdownDestroysEveryPendingTaskFrame) {
   std::atomic<int> live{0};
   Notify never;
   {
@@ -271,7 +274,7 @@ TEST(Runtime, ShutdownDestroysEveryPendingTaskFrame) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(Runtime, ShutdownCancelsJoinHandlesHeldOutside) {
+TEST_P(RuntimeTest, ShutdownCancelsJoinHandlesHeldOutside) {
   std::atomic<int> live{0};
   Notify never;
   std::optional<eddy::JoinHandle<void>> h;
@@ -289,7 +292,7 @@ TEST(Runtime, ShutdownCancelsJoinHandlesHeldOutside) {
 
 // A task of another runtime awaiting a JoinHandle of a runtime that is dropped (on another
 // thread) gets Error::cancelled.
-TEST(Runtime, ShutdownWakesJoinHandleAwaitedFromAnotherRuntime) {
+TEST_P(RuntimeTest, ShutdownWakesJoinHandleAwaitedFromAnotherRuntime) {
   std::atomic<int> live{0};
   Notify never;
   auto rt1 = make_rt();
@@ -312,7 +315,7 @@ TEST(Runtime, ShutdownWakesJoinHandleAwaitedFromAnotherRuntime) {
 
 // tokio rt_common::wake_while_rt_is_dropping: destroying one task's frame wakes others that
 // are also being destroyed; nothing runs and nothing breaks.
-TEST(Runtime, WakeWhileRtIsDropping) {
+TEST_P(RuntimeTest, WakeWhileRtIsDropping) {
   std::atomic<int> live{0};
   Notify n1, n2, n3;
   {
@@ -331,7 +334,7 @@ TEST(Runtime, WakeWhileRtIsDropping) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(Runtime, SpawnAfterShutdownIsCancelledAndFreesTheFrame) {
+TEST_P(RuntimeTest, SpawnAfterShutdownIsCancelledAndFreesTheFrame) {
   std::atomic<int> live{0};
   auto rt = make_rt();
   auto handle = rt.handle();
@@ -345,7 +348,7 @@ TEST(Runtime, SpawnAfterShutdownIsCancelledAndFreesTheFrame) {
   EXPECT_EQ(h.take().error(), Error::cancelled);
 }
 
-TEST(Runtime, TryCurrentInsideAndOutside) {
+TEST_P(RuntimeTest, TryCurrentInsideAndOutside) {
   EXPECT_FALSE(eddy::RuntimeHandle::try_current().has_value());
   auto rt = make_rt();
   bool inside = rt.block_on([]() -> Task<bool> {
@@ -356,7 +359,7 @@ TEST(Runtime, TryCurrentInsideAndOutside) {
   EXPECT_FALSE(eddy::RuntimeHandle::try_current().has_value());
 }
 
-TEST(Runtime, WithoutIoRunsTasksAndRefusesAsyncFd) {
+TEST_P(RuntimeTest, WithoutIoRunsTasksAndRefusesAsyncFd) {
   auto rt = make_rt(/*io=*/false);
   EXPECT_EQ(rt.handle().io_handle(), nullptr);
   auto [a, b] = eddy_test::make_socketpair();
@@ -374,7 +377,7 @@ TEST(Runtime, WithoutIoRunsTasksAndRefusesAsyncFd) {
   EXPECT_EQ(r, 2);
 }
 
-TEST(Runtime, AsyncFdOutsideARuntimeIsNoRuntime) {
+TEST_P(RuntimeTest, AsyncFdOutsideARuntimeIsNoRuntime) {
   auto [a, b] = eddy_test::make_socketpair();
   int fd = a.get();
   auto afd = eddy::AsyncFd<int>::create(std::move(fd));
@@ -382,7 +385,7 @@ TEST(Runtime, AsyncFdOutsideARuntimeIsNoRuntime) {
   EXPECT_EQ(afd.error(), Error::no_runtime);
 }
 
-TEST(Runtime, MovedRuntimeKeepsRunning) {
+TEST_P(RuntimeTest, MovedRuntimeKeepsRunning) {
   auto rt = make_rt();
   eddy::Runtime moved(std::move(rt));
   EXPECT_EQ(moved.block_on(value(4)), 4);
@@ -446,7 +449,7 @@ constexpr eddy::WakerVTable kSeenVTable{&seen_clone, &seen_record, &seen_record,
 // The scheduler sets the current task and its budget before each poll and resets them only
 // before it parks (not after every task): wakers and timers run by the driver must see no task
 // and an unconstrained budget, and so must the caller once block_on returns.
-TEST(Runtime, DriverWakersAndTheCallerSeeNoTaskAndNoBudget) {
+TEST_P(RuntimeTest, DriverWakersAndTheCallerSeeNoTaskAndNoBudget) {
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   SeenContext seen;

@@ -14,6 +14,7 @@
 #include "eddy/runtime.hpp"
 #include "eddy/time/sleep.hpp"
 #include "eddy/time/timeout.hpp"
+#include "support/rt_kinds.hpp"
 
 using namespace std::chrono_literals;
 using eddy::Result;
@@ -31,7 +32,7 @@ using eddy::signal::SignalKind;
 namespace {
 
 eddy::Runtime make_rt(bool paused = true) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(paused).build();
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(paused).build();
   if (!rt) throw std::system_error(rt.error(), "build");
   return std::move(*rt);
 }
@@ -45,7 +46,9 @@ Task<bool> receives(eddy::signal::Signal& sig) {
 
 }  // namespace
 
-TEST(Signal, SignalUsr1) {
+EDDY_RT_SUITE(SignalTest);
+
+TEST_P(SignalTest, SignalUsr1) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto sig = eddy::signal::signal(SignalKind::user_defined1());
@@ -56,7 +59,7 @@ TEST(Signal, SignalUsr1) {
   }());
 }
 
-TEST(Signal, SignalTwice) {
+TEST_P(SignalTest, SignalTwice) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto sig = eddy::signal::signal(SignalKind::user_defined2());
@@ -70,7 +73,7 @@ TEST(Signal, SignalTwice) {
   }());
 }
 
-TEST(Signal, RepeatedDeliveriesBeforeRecvMerge) {
+TEST_P(SignalTest, RepeatedDeliveriesBeforeRecvMerge) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto sig = eddy::signal::signal(SignalKind::user_defined1());
@@ -85,7 +88,7 @@ TEST(Signal, RepeatedDeliveriesBeforeRecvMerge) {
   }());
 }
 
-TEST(Signal, NotifyBoth) {
+TEST_P(SignalTest, NotifyBoth) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto a = eddy::signal::signal(SignalKind::user_defined2());
@@ -100,7 +103,7 @@ TEST(Signal, NotifyBoth) {
   }());
 }
 
-TEST(Signal, DropOneListenerLeavesTheOtherWorking) {
+TEST_P(SignalTest, DropOneListenerLeavesTheOtherWorking) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto keep = eddy::signal::signal(SignalKind::user_defined1());
@@ -119,7 +122,7 @@ TEST(Signal, DropOneListenerLeavesTheOtherWorking) {
   }());
 }
 
-TEST(Signal, DropThenRecv) {
+TEST_P(SignalTest, DropThenRecv) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     {
@@ -133,7 +136,7 @@ TEST(Signal, DropThenRecv) {
   }());
 }
 
-TEST(Signal, ListenerDoesNotSeeEarlierDeliveries) {
+TEST_P(SignalTest, ListenerDoesNotSeeEarlierDeliveries) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto early = eddy::signal::signal(SignalKind::window_change());
@@ -146,7 +149,7 @@ TEST(Signal, ListenerDoesNotSeeEarlierDeliveries) {
   }());
 }
 
-TEST(Signal, CtrlC) {
+TEST_P(SignalTest, CtrlC) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     auto h = eddy::spawn(eddy::signal::ctrl_c());
@@ -158,7 +161,7 @@ TEST(Signal, CtrlC) {
   }());
 }
 
-TEST(Signal, SeveralRuntimesEachReceive) {
+TEST_P(SignalTest, SeveralRuntimesEachReceive) {
   constexpr int kRuntimes = 4;
   std::latch ready(kRuntimes);
   std::atomic<int> received{0};
@@ -182,7 +185,7 @@ TEST(Signal, SeveralRuntimesEachReceive) {
   EXPECT_EQ(received.load(), kRuntimes);
 }
 
-TEST(Signal, DroppingOneRuntimeDoesNotStarveAnother) {
+TEST_P(SignalTest, DroppingOneRuntimeDoesNotStarveAnother) {
   auto rt2 = make_rt();
   {
     auto rt1 = make_rt();
@@ -200,7 +203,7 @@ TEST(Signal, DroppingOneRuntimeDoesNotStarveAnother) {
   }());
 }
 
-TEST(Signal, RealTimeSignals) {
+TEST_P(SignalTest, RealTimeSignals) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) {
@@ -212,7 +215,7 @@ TEST(Signal, RealTimeSignals) {
   }());
 }
 
-TEST(Signal, InvalidInput) {
+TEST_P(SignalTest, InvalidInput) {
   auto rt = make_rt();
   rt.block_on([]() -> Task<void> {
     for (int s : {0, -1, SIGRTMAX + 1, 1000}) {
@@ -229,11 +232,11 @@ TEST(Signal, InvalidInput) {
   }());
 }
 
-TEST(Signal, NeedsARuntimeWithIo) {
+TEST_P(SignalTest, NeedsARuntimeWithIo) {
   auto outside = eddy::signal::signal(SignalKind::user_defined1());
   ASSERT_FALSE(outside);
   EXPECT_EQ(outside.error(), eddy::Error::no_runtime);
-  auto rt = eddy::Builder::new_current_thread().enable_time().build();
+  auto rt = eddy_test::rt_builder().enable_time().build();
   ASSERT_TRUE(rt);
   rt->block_on([]() -> Task<void> {
     auto r = eddy::signal::signal(SignalKind::user_defined1());
@@ -248,7 +251,7 @@ std::atomic<int> g_previous_calls{0};
 void previous_handler(int) { g_previous_calls.fetch_add(1); }
 }  // namespace
 
-TEST(Signal, ChainsToThePreviouslyInstalledHandler) {
+TEST_P(SignalTest, ChainsToThePreviouslyInstalledHandler) {
   // SIGPIPE: not used by any other test in this file, so ours is installed after this one.
   struct sigaction sa {};
   sa.sa_handler = &previous_handler;
@@ -265,7 +268,7 @@ TEST(Signal, ChainsToThePreviouslyInstalledHandler) {
 }
 
 // Deliveries from another thread, one at a time with an acknowledgement: none is lost.
-TEST(Signal, StressDeliveriesFromAnotherThread) {
+TEST_P(SignalTest, StressDeliveriesFromAnotherThread) {
   auto rt = make_rt(false);
   constexpr int kRounds = 200;
   std::atomic<int> acked{0};

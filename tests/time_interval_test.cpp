@@ -9,6 +9,7 @@
 #include "eddy/time/clock.hpp"
 #include "eddy/time/sleep.hpp"
 #include "eddy/time/timeout.hpp"
+#include "support/rt_kinds.hpp"
 
 using namespace std::chrono_literals;
 
@@ -34,7 +35,7 @@ using eddy::time::MissedTickBehavior;
 namespace {
 
 eddy::Runtime paused_runtime() {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   if (!rt) throw std::system_error(rt.error(), "build");
   return std::move(*rt);
 }
@@ -70,7 +71,9 @@ using D = std::vector<eddy::time::Duration>;
 
 }  // namespace
 
-TEST(TimeInterval, RejectsANonPositivePeriod) {
+EDDY_RT_SUITE(TimeIntervalTest);
+
+TEST_P(TimeIntervalTest, RejectsANonPositivePeriod) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     auto a = eddy::time::interval(0ms);
@@ -81,7 +84,7 @@ TEST(TimeInterval, RejectsANonPositivePeriod) {
   }());
 }
 
-TEST(TimeInterval, TicksOnScheduleStartingNow) {
+TEST_P(TimeIntervalTest, TicksOnScheduleStartingNow) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -94,7 +97,7 @@ TEST(TimeInterval, TicksOnScheduleStartingNow) {
   }());
 }
 
-TEST(TimeInterval, IntervalAtStartsLater) {
+TEST_P(TimeIntervalTest, IntervalAtStartsLater) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -105,25 +108,25 @@ TEST(TimeInterval, IntervalAtStartsLater) {
   }());
 }
 
-TEST(TimeInterval, BurstCatchesUpWithoutShiftingTheSchedule) {
+TEST_P(TimeIntervalTest, BurstCatchesUpWithoutShiftingTheSchedule) {
   auto o = run_with(MissedTickBehavior::Burst);
   EXPECT_EQ(o.scheduled, (D{0ms, 10ms, 20ms, 30ms, 40ms}));
   EXPECT_EQ(o.at, (D{0ms, 35ms, 35ms, 35ms, 40ms}));
 }
 
-TEST(TimeInterval, DelayShiftsTheScheduleByTheLateness) {
+TEST_P(TimeIntervalTest, DelayShiftsTheScheduleByTheLateness) {
   auto o = run_with(MissedTickBehavior::Delay);
   EXPECT_EQ(o.scheduled, (D{0ms, 10ms, 45ms, 55ms, 65ms}));
   EXPECT_EQ(o.at, (D{0ms, 35ms, 45ms, 55ms, 65ms}));
 }
 
-TEST(TimeInterval, SkipDropsMissedTicksAndKeepsTheGrid) {
+TEST_P(TimeIntervalTest, SkipDropsMissedTicksAndKeepsTheGrid) {
   auto o = run_with(MissedTickBehavior::Skip);
   EXPECT_EQ(o.scheduled, (D{0ms, 10ms, 40ms, 50ms, 60ms}));
   EXPECT_EQ(o.at, (D{0ms, 35ms, 40ms, 50ms, 60ms}));
 }
 
-TEST(TimeInterval, CancelledTickConsumesNothing) {
+TEST_P(TimeIntervalTest, CancelledTickConsumesNothing) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();

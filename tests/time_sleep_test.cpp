@@ -20,6 +20,7 @@
 #include "eddy/time/clock.hpp"
 #include "eddy/time/instant.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 using namespace std::chrono_literals;
 using eddy::Task;
@@ -29,7 +30,7 @@ using eddy::time::Instant;
 namespace {
 
 eddy::Runtime paused_runtime() {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   if (!rt) throw std::system_error(rt.error(), "build");
   return std::move(*rt);
 }
@@ -44,13 +45,15 @@ Instant rounded(Instant start, Instant deadline) {
 
 }  // namespace
 
-TEST(TimeSleep, BuilderRejectsStartPausedWithoutTime) {
-  auto rt = eddy::Builder::new_current_thread().enable_io().start_paused(true).build();
+EDDY_RT_SUITE(TimeSleepTest);
+
+TEST_P(TimeSleepTest, BuilderRejectsStartPausedWithoutTime) {
+  auto rt = eddy_test::rt_builder().enable_io().start_paused(true).build();
   ASSERT_FALSE(rt);
   EXPECT_EQ(rt.error(), std::errc::invalid_argument);
 }
 
-TEST(TimeSleep, InstantArithmetic) {
+TEST_P(TimeSleepTest, InstantArithmetic) {
   const Instant a = Instant::now();
   const Instant b = a + 5ms;
   EXPECT_EQ(b - a, Duration(5ms));
@@ -63,7 +66,7 @@ TEST(TimeSleep, InstantArithmetic) {
   EXPECT_GE(Instant::now(), a);
 }
 
-TEST(TimeSleep, PausedSleepEndsExactlyAtTheRoundedDeadline) {
+TEST_P(TimeSleepTest, PausedSleepEndsExactlyAtTheRoundedDeadline) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -77,7 +80,7 @@ TEST(TimeSleep, PausedSleepEndsExactlyAtTheRoundedDeadline) {
   }());
 }
 
-TEST(TimeSleep, ZeroAndPastDeadlinesCompleteAtOnce) {
+TEST_P(TimeSleepTest, ZeroAndPastDeadlinesCompleteAtOnce) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -89,8 +92,8 @@ TEST(TimeSleep, ZeroAndPastDeadlinesCompleteAtOnce) {
   }());
 }
 
-TEST(TimeSleep, RealClockSleepNeverEndsEarly) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(TimeSleepTest, RealClockSleepNeverEndsEarly) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   rt->block_on([]() -> Task<void> {
     for (int i = 0; i < 5; ++i) {
@@ -103,8 +106,8 @@ TEST(TimeSleep, RealClockSleepNeverEndsEarly) {
   }());
 }
 
-TEST(TimeSleep, TimeWithoutIoUsesTheThreadParker) {
-  auto rt = eddy::Builder::new_current_thread().enable_time().build();
+TEST_P(TimeSleepTest, TimeWithoutIoUsesTheThreadParker) {
+  auto rt = eddy_test::rt_builder().enable_time().build();
   ASSERT_TRUE(rt);
   rt->block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -113,7 +116,7 @@ TEST(TimeSleep, TimeWithoutIoUsesTheThreadParker) {
   }());
 }
 
-TEST(TimeSleep, SleepsWakeInDeadlineOrder) {
+TEST_P(TimeSleepTest, SleepsWakeInDeadlineOrder) {
   auto rt = paused_runtime();
   std::vector<int> order;
   rt.block_on([](std::vector<int>& out) -> Task<void> {
@@ -131,7 +134,7 @@ TEST(TimeSleep, SleepsWakeInDeadlineOrder) {
   EXPECT_EQ(order, (std::vector<int>{6, 1, 5, 3, 2, 4, 0}));
 }
 
-TEST(TimeSleep, ThousandsOfTimersFireInDeadlineOrderAtTheirDeadline) {
+TEST_P(TimeSleepTest, ThousandsOfTimersFireInDeadlineOrderAtTheirDeadline) {
   auto rt = paused_runtime();
   struct Fired {
     Instant deadline;
@@ -161,7 +164,7 @@ TEST(TimeSleep, ThousandsOfTimersFireInDeadlineOrderAtTheirDeadline) {
   }
 }
 
-TEST(TimeSleep, FarBeyondTheWheelsSpan) {
+TEST_P(TimeSleepTest, FarBeyondTheWheelsSpan) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -175,7 +178,7 @@ TEST(TimeSleep, FarBeyondTheWheelsSpan) {
   }());
 }
 
-TEST(TimeSleep, AbortingASleepingTaskUnlinksItsTimer) {
+TEST_P(TimeSleepTest, AbortingASleepingTaskUnlinksItsTimer) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -192,7 +195,7 @@ TEST(TimeSleep, AbortingASleepingTaskUnlinksItsTimer) {
   }());
 }
 
-TEST(TimeSleep, DestroyingAnUnspawnedFrameUnlinksItsTimer) {
+TEST_P(TimeSleepTest, DestroyingAnUnspawnedFrameUnlinksItsTimer) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     {
@@ -207,7 +210,7 @@ TEST(TimeSleep, DestroyingAnUnspawnedFrameUnlinksItsTimer) {
   }());
 }
 
-TEST(TimeSleep, MovingARegisteredSleepMovesItsTimer) {
+TEST_P(TimeSleepTest, MovingARegisteredSleepMovesItsTimer) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -222,7 +225,7 @@ TEST(TimeSleep, MovingARegisteredSleepMovesItsTimer) {
   }());
 }
 
-TEST(TimeSleep, ResetChangesTheDeadline) {
+TEST_P(TimeSleepTest, ResetChangesTheDeadline) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -241,8 +244,8 @@ TEST(TimeSleep, ResetChangesTheDeadline) {
   }());
 }
 
-TEST(TimeSleep, PauseAdvanceResume) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(TimeSleepTest, PauseAdvanceResume) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   rt->block_on([]() -> Task<void> {
     EXPECT_FALSE(eddy::time::is_paused());
@@ -266,7 +269,7 @@ TEST(TimeSleep, PauseAdvanceResume) {
   }());
 }
 
-TEST(TimeSleep, HoursOfTimersOnAPausedClock) {
+TEST_P(TimeSleepTest, HoursOfTimersOnAPausedClock) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -279,7 +282,7 @@ TEST(TimeSleep, HoursOfTimersOnAPausedClock) {
 // deadline must unpark it (tokio#3190: a new, earlier timer did not interrupt epoll_wait). The
 // clock is paused, so once unparked the driver jumps to the timer at once; without the unpark the
 // runtime would sleep until the watchdog wakes it and the test fails.
-TEST(TimeSleep, Tokio3190TimerFromAnotherThreadUnparksTheDriver) {
+TEST_P(TimeSleepTest, Tokio3190TimerFromAnotherThreadUnparksTheDriver) {
   auto rt = paused_runtime();
   auto handle = rt.handle();
 
@@ -365,7 +368,7 @@ TEST(TimeSleep, Tokio3190TimerFromAnotherThreadUnparksTheDriver) {
 
 // Shutdown with a timer registered from outside the runtime's tasks: it fires with the shutdown
 // state, so a poller elsewhere never hangs.
-TEST(TimeSleep, ShutdownFiresPendingTimersWithShutdown) {
+TEST_P(TimeSleepTest, ShutdownFiresPendingTimersWithShutdown) {
   auto rt = paused_runtime();
   eddy_test::TestWaker w;
   std::optional<eddy::time::Sleep> s;
@@ -391,8 +394,8 @@ TEST(TimeSleep, ShutdownFiresPendingTimersWithShutdown) {
 
 // Timers registered from several threads while the runtime runs its own: all fire, none is lost
 // or fired twice (bounded; the clock is real, deadlines are a few ms).
-TEST(TimeSleep, StressCrossThreadRegistrationAndCancel) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(TimeSleepTest, StressCrossThreadRegistrationAndCancel) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   auto handle = rt->handle();
   std::atomic<bool> stop{false};

@@ -16,6 +16,7 @@
 #include "eddy/runtime.hpp"
 #include "eddy/time/clock.hpp"
 #include "eddy/time/sleep.hpp"
+#include "support/rt_kinds.hpp"
 
 using namespace std::chrono_literals;
 
@@ -41,7 +42,7 @@ using eddy::time::Instant;
 namespace {
 
 eddy::Runtime paused_runtime() {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   if (!rt) throw std::system_error(rt.error(), "build");
   return std::move(*rt);
 }
@@ -62,7 +63,9 @@ Task<int> sleepy(eddy::time::Duration d, int v, bool* dropped) {
 
 }  // namespace
 
-TEST(TimeTimeout, FiresAndDestroysTheInnerFrame) {
+EDDY_RT_SUITE(TimeTimeoutTest);
+
+TEST_P(TimeTimeoutTest, FiresAndDestroysTheInnerFrame) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -76,7 +79,7 @@ TEST(TimeTimeout, FiresAndDestroysTheInnerFrame) {
   }());
 }
 
-TEST(TimeTimeout, DoesNotFireWhenTheInnerTaskIsFaster) {
+TEST_P(TimeTimeoutTest, DoesNotFireWhenTheInnerTaskIsFaster) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -89,7 +92,7 @@ TEST(TimeTimeout, DoesNotFireWhenTheInnerTaskIsFaster) {
   }());
 }
 
-TEST(TimeTimeout, ImmediateInnerResultNeedsNoTimer) {
+TEST_P(TimeTimeoutTest, ImmediateInnerResultNeedsNoTimer) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     auto r = co_await eddy::time::timeout(0ms, []() -> Task<int> { co_return 3; }());
@@ -101,7 +104,7 @@ TEST(TimeTimeout, ImmediateInnerResultNeedsNoTimer) {
   }());
 }
 
-TEST(TimeTimeout, InnerExceptionIsRethrown) {
+TEST_P(TimeTimeoutTest, InnerExceptionIsRethrown) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     bool caught = false;
@@ -117,7 +120,7 @@ TEST(TimeTimeout, InnerExceptionIsRethrown) {
   }());
 }
 
-TEST(TimeTimeout, InnerTaskCanYieldSpawnAndJoin) {
+TEST_P(TimeTimeoutTest, InnerTaskCanYieldSpawnAndJoin) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     auto r = co_await eddy::time::timeout(1s, []() -> Task<int> {
@@ -135,7 +138,7 @@ TEST(TimeTimeout, InnerTaskCanYieldSpawnAndJoin) {
   }());
 }
 
-TEST(TimeTimeout, NestedTimeouts) {
+TEST_P(TimeTimeoutTest, NestedTimeouts) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     const Instant start = Instant::now();
@@ -164,7 +167,7 @@ TEST(TimeTimeout, NestedTimeouts) {
 
 // A timed-out read: the readiness waiter is unlinked with the frame, and data that arrives
 // later stays in the pipe for the next reader.
-TEST(TimeTimeout, CancelsAnIoWaitCleanly) {
+TEST_P(TimeTimeoutTest, CancelsAnIoWaitCleanly) {
   auto rt = paused_runtime();
   int p[2];
   ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
@@ -191,7 +194,7 @@ TEST(TimeTimeout, CancelsAnIoWaitCleanly) {
   }(p[0], p[1]));
 }
 
-TEST(TimeTimeout, AbortingTheAwaitingTaskDestroysTheInnerFrame) {
+TEST_P(TimeTimeoutTest, AbortingTheAwaitingTaskDestroysTheInnerFrame) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {
     bool dropped = false;
@@ -241,8 +244,8 @@ struct Event {
 
 // The inner task is woken from another thread while its deadline races it: each round ends with
 // either the value or timed_out, never a lost wake (the test would hang) or a crash.
-TEST(TimeTimeout, StressCrossThreadWakeRacesTheDeadline) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+TEST_P(TimeTimeoutTest, StressCrossThreadWakeRacesTheDeadline) {
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   int values = 0, timeouts = 0;
   for (int round = 0; round < 200; ++round) {

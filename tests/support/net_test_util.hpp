@@ -11,6 +11,7 @@
 #include "eddy/runtime.hpp"
 #include "eddy/task.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // ASSERT_* returns from the function, which a coroutine cannot do: these co_return instead.
 #define CO_ASSERT_TRUE(cond)                         \
@@ -33,7 +34,7 @@ namespace eddy_test {
 
 // Runs `task` to completion on a new current-thread runtime with I/O.
 inline void run(eddy::Task<void> task) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+  auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   rt->block_on(std::move(task));
 }

@@ -15,11 +15,12 @@
 #include "eddy/runtime.hpp"
 #include "eddy/task.hpp"
 #include "eddy/waker.hpp"
+#include "support/rt_kinds.hpp"
 
 namespace eddy_test {
 
 inline eddy::Runtime make_rt(bool io = true) {
-  auto b = eddy::Builder::new_current_thread();
+  auto b = eddy_test::rt_builder();
   if (io) b.enable_all();
   auto rt = b.build();
   EXPECT_TRUE(rt) << rt.error().message();
