@@ -1,5 +1,6 @@
-// Concurrency stress for the I/O driver: many interleavings of the races the reference (§12.3)
-// asks for, each bounded in iterations and in wall time so that the suite stays fast under TSan.
+// Concurrency stress for the I/O driver: many interleavings of its races (wake vs. register,
+// clear vs. dispatch, deregister vs. turn), each bounded in iterations and in wall time so that
+// the suite stays fast under TSan.
 // Sanitizers do the heavy lifting: ASan reports a use-after-free, TSan a data race; the tests
 // themselves check that no wake-up is ever lost and that nothing hangs (bounded waits).
 #include "io/driver.hpp"

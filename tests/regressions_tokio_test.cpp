@@ -1,6 +1,6 @@
 // Regression tests for the places where tokio's I/O driver is wrong and eddy must not be. Each
-// test is named after what it fixes (the tokio issue or PR, or the reference section for the
-// defects found by reading the source).
+// test is named after what it fixes (the tokio issue or PR, or the defect itself when it was
+// found by reading tokio's source).
 #include "io/driver.hpp"
 
 #include <memory>

@@ -2,7 +2,7 @@
 // driver. T is the fd's owner: an int (never closed by AsyncFd) or a type with fd(), such as
 // OwnedFd (closed when the AsyncFd is destroyed, after deregistration).
 //
-// The edge-triggered discipline (see the guide): the fd must be non-blocking; try the I/O
+// The edge-triggered discipline (docs/architecture.md): the fd must be non-blocking; try the I/O
 // first and wait only after it would block; clear readiness exactly when the fd stops being
 // ready (a would-block result), never just because a read succeeded.
 //

@@ -48,7 +48,7 @@ class EpollSelector {
     return ev;
   }
 
-  // The Ready bits of one epoll event (the reference, section 6.3): EPOLLPRI also counts as
+  // The Ready bits of one epoll event (as tokio maps them): EPOLLPRI also counts as
   // readable; EPOLLHUP closes both sides; a lone EPOLLERR (a pipe whose read end closed) closes
   // the write side.
   static constexpr Ready ready_from_epoll(std::uint32_t ev) noexcept {
