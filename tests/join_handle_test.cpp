@@ -243,3 +243,42 @@ TEST_P(JoinHandleTest, JoinAcrossRuntimesAndThreads) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, 77);
 }
+
+// A finished task's frame is destroyed when it completes, not when its JoinHandle goes: its
+// by-value parameters are gone while the handle is still held, and the result is still there.
+TEST_P(JoinHandleTest, FinishedTaskReleasesItsFrameWhileTheHandleIsHeld) {
+  auto rt = make_rt();
+  std::atomic<int> live{0};
+  struct Out {
+    int live_while_held = -1;
+    int value = 0;
+  };
+  auto out = rt.block_on([](std::atomic<int>& l) -> Task<Out> {
+    auto h = eddy::spawn([](Counted c, std::string s) -> Task<std::string> {
+      (void)c;
+      co_return s + "!";
+    }(Counted(l), std::string("bye")));
+    while (!h.is_finished()) co_await eddy::yield_now();
+    Out o;
+    o.live_while_held = l.load();  // the handle is held; the frame must be gone
+    auto r = co_await h;
+    o.value = r && *r == "bye!" ? 1 : 0;
+    co_return o;
+  }(live));
+  EXPECT_EQ(out.live_while_held, 0) << "the by-value parameter lived on in the finished frame";
+  EXPECT_EQ(out.value, 1) << "the result must survive the frame";
+}
+
+// A move-only result is moved out of the frame into the task's header, exactly once.
+TEST_P(JoinHandleTest, ResultOutlivesTheFrameAndIsTakenOnce) {
+  auto rt = make_rt();
+  auto r = rt.block_on([]() -> Task<Result<int>> {
+    auto h = eddy::spawn([]() -> Task<std::unique_ptr<int>> { co_return std::make_unique<int>(42); }());
+    while (!h.is_finished()) co_await eddy::yield_now();
+    auto v = co_await h;
+    if (!v || !*v) co_return Error::cancelled;
+    co_return **v;
+  }());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 42);
+}

@@ -12,6 +12,7 @@
 
 #include "eddy/net/tcp_listener.hpp"
 #include "eddy/net/error.hpp"
+#include "eddy/time/timeout.hpp"
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
 #include "support/rt_kinds.hpp"
@@ -616,4 +617,28 @@ TEST_P(NetTcpTest, OperationsOutsideARuntimeFailCleanly) {
   auto l = TcpListener::bind(eddy_test::loopback_any_port());
   ASSERT_FALSE(l);
   EXPECT_EQ(l.error(), eddy::Error::no_runtime);
+}
+
+// tokio drops a task's future when it completes. A finished `say_bye(TcpStream)` task must close
+// its connection even while someone keeps its JoinHandle: the peer reads EOF.
+TEST_P(NetTcpTest, FinishedConnectionTaskClosesItsSocketWhileTheHandleIsHeld) {
+  run([]() -> Task<void> {
+    auto p = co_await tcp_pair();
+    CO_ASSERT_OK(p);
+    auto handle = eddy::spawn([](TcpStream s) -> Task<void> {
+      (void)co_await s.write_all("bye");
+    }(std::move(p->server)));
+    std::array<char, 3> got{};
+    CO_ASSERT_OK(co_await p->client.read_exact(got));
+    EXPECT_EQ(std::string(got.data(), got.size()), "bye");
+    // The handle is still held. Bounded: on failure the read would wait forever.
+    auto n = co_await eddy::time::timeout(std::chrono::seconds(10),
+                                          [](TcpStream& c, std::array<char, 3>& b) -> Task<Result<std::size_t>> {
+                                            co_return co_await c.read(b);
+                                          }(p->client, got));
+    CO_ASSERT_TRUE(n.has_value() && "the finished task still holds the connection open");
+    CO_ASSERT_OK(*n);
+    EXPECT_EQ(**n, 0u);
+    CO_ASSERT_OK(co_await handle);
+  }());
 }

@@ -53,7 +53,7 @@ TEST_P(RegressionsRuntimeTest, AbortDuringTheFinalPollKeepsTheResult) {
   }(live));
   ASSERT_TRUE(out.r) << out.r.error().message();
   EXPECT_EQ(*out.r, 6);
-  EXPECT_EQ(out.live_after_join, 1) << "the finished frame lives until its JoinHandle goes";
+  EXPECT_EQ(out.live_after_join, 0) << "the finished frame is destroyed at completion; only its result stays";
   EXPECT_EQ(live.load(), 0);
 }
 

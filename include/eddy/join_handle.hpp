@@ -4,6 +4,10 @@
 // task was aborted or its runtime shut down before it finished. An exception thrown by the task
 // is rethrown from the co_await.
 //
+// The task's coroutine frame is destroyed the moment the task finishes (its output waits in the
+// task's header), so holding a JoinHandle keeps nothing the task owned alive: a finished
+// connection task's socket is closed even while its handle is kept.
+//
 // Dropping the handle detaches the task: it keeps running and its result is discarded.
 // Cancellation: destroying a coroutine suspended in `co_await handle` only stops waiting; the
 // task itself keeps running.
@@ -13,6 +17,7 @@
 #include <utility>
 
 #include "eddy/detail/poll_awaiter.hpp"
+#include "eddy/detail/task_cell.hpp"
 #include "eddy/detail/task_header.hpp"
 #include "eddy/error.hpp"
 #include "eddy/poll.hpp"
@@ -29,7 +34,7 @@ Poll<bool> poll_join(TaskHeader& task, const Waker& waker) noexcept;
 template <class T>
 class [[nodiscard]] JoinHandle {
  public:
-  // Adopts one reference to `task`.
+  // Adopts one reference to `task`, a TaskCell<T>.
   explicit JoinHandle(detail::TaskHeader* task) noexcept : task_(task) {}
   JoinHandle(JoinHandle&& o) noexcept : task_(std::exchange(o.task_, nullptr)) {}
   JoinHandle& operator=(JoinHandle&& o) noexcept {
@@ -75,13 +80,13 @@ class [[nodiscard]] JoinHandle {
  private:
   template <class U>
   static Result<U> take_result(detail::TaskHeader& task) {
-    if (task.is_cancelled() || !task.root()) return Error::cancelled;
-    auto& promise = std::coroutine_handle<detail::Promise<U>>::from_address(task.root().address()).promise();
+    if (task.is_cancelled()) return Error::cancelled;
+    auto& cell = static_cast<detail::TaskCell<U>&>(task);
     if constexpr (std::is_void_v<U>) {
-      promise.take();
+      cell.take();
       return {};
     } else {
-      return promise.take();
+      return cell.take();
     }
   }
 

@@ -49,7 +49,7 @@ class RuntimeHandle {
   // Spawns `task` on the runtime; it starts when the runtime's thread next runs tasks.
   template <class T>
   JoinHandle<T> spawn(Task<T> task) const {
-    return JoinHandle<T>(scheduler_->spawn(task.release()));
+    return JoinHandle<T>(scheduler_->spawn_task<T>(task.release()));
   }
 
   // The I/O driver's handle (opaque: for AsyncFd::create and the socket types' from_std), or
@@ -132,7 +132,7 @@ class Runtime {
   // meanwhile, and returns its value (rethrowing its exception). Not reentrant.
   template <class T>
   T block_on(Task<T> task) {
-    JoinHandle<T> main(handle_.scheduler_->spawn(task.release()));
+    JoinHandle<T> main(handle_.scheduler_->spawn_task<T>(task.release()));
     block_on_root(*main.header());
     auto r = main.take();  // rethrows the task's exception
     // Only an abort() of the main task through a copy of its header gets here without a value.
@@ -162,7 +162,7 @@ class Runtime {
 // Spawns `task` on the current runtime (aborts with a clear message outside one).
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
-  return JoinHandle<T>(detail::current_scheduler_or_die("eddy::spawn").spawn(task.release()));
+  return JoinHandle<T>(detail::current_scheduler_or_die("eddy::spawn").spawn_task<T>(task.release()));
 }
 
 }  // namespace eddy

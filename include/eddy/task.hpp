@@ -67,8 +67,13 @@ class Promise final : public PromiseBase {
     return std::move(std::get<1>(result_));
   }
 
+  // The outcome of a finished coroutine: its value or its exception (monostate: none).
+  using Output = std::variant<std::monostate, T, std::exception_ptr>;
+  // Moves the outcome out (a spawned task keeps it in its header and destroys the frame).
+  Output take_output() noexcept(std::is_nothrow_move_constructible_v<T>) { return std::move(result_); }
+
  private:
-  std::variant<std::monostate, T, std::exception_ptr> result_;
+  Output result_;
 };
 
 template <>
@@ -83,6 +88,9 @@ class Promise<void> final : public PromiseBase {
   void take() {
     if (exception_) std::rethrow_exception(exception_);
   }
+
+  using Output = std::exception_ptr;  // null: returned normally
+  Output take_output() noexcept { return std::move(exception_); }
 
  private:
   std::exception_ptr exception_;

@@ -12,8 +12,8 @@ CurrentThreadHandle::~CurrentThreadHandle() {
   while (TaskHeader* t = inject_.pop()) t->unref();
 }
 
-TaskHeader* CurrentThreadHandle::spawn(std::coroutine_handle<> root) {
-  auto* task = new TaskHeader(root, std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
+TaskHeader* CurrentThreadHandle::spawn(TaskHeader* task) {
+  task->bind(std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
   bool accepted = false;
   {
     sync::LockGuard<sync::Mutex> lock(owned_mutex_);
@@ -111,9 +111,11 @@ inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* t
 }
 
 void CurrentThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept {
-  // Destroy the frame before anyone can observe completion, so a JoinHandle that sees
-  // "cancelled" knows the frame (and what it held) is gone.
+  // Destroy the frame before anyone can observe completion, so a JoinHandle that sees the task
+  // complete knows the frame (and what it held) is gone. A finished task's output moves into
+  // its header first.
   if (cancelled) task->destroy_frame();
+  else task->finish_frame();
   task->set_complete(cancelled);
   bool was_owned;
   {

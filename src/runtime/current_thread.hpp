@@ -59,7 +59,7 @@ class CurrentThreadHandle final : public SchedulerShared {
     }
     schedule_remote(task);
   }
-  TaskHeader* spawn(std::coroutine_handle<> root) override;
+  TaskHeader* spawn(TaskHeader* task) override;
   // The thread running this scheduler only.
   void defer(const Waker& waker) override;
 

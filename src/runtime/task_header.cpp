@@ -92,7 +92,8 @@ void TaskHeader::wake_join() noexcept {
 
 void TaskHeader::destroy() noexcept {
   if (root_) root_.destroy();
-  delete this;
+  if (ops_ != nullptr) ops_->destroy(this);
+  else delete this;
 }
 
 Poll<bool> poll_join(TaskHeader& task, const Waker& waker) noexcept {

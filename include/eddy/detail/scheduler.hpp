@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "eddy/detail/driver_handle.hpp"
+#include "eddy/detail/task_cell.hpp"
 #include "eddy/detail/task_header.hpp"
 #include "eddy/waker.hpp"
 
@@ -32,10 +33,16 @@ class Scheduler : public TaskScheduler {
 
   // schedule(task) (TaskScheduler): queues a woken task; any thread.
 
-  // Registers a root coroutine as a task and queues it. Returns the JoinHandle's reference.
-  // Any thread. After shutdown the task never runs: its frame is destroyed and it is complete
-  // (cancelled).
-  virtual TaskHeader* spawn(std::coroutine_handle<> root) = 0;
+  // Registers a new task (a TaskCell<T> holding its root coroutine, one reference: the
+  // JoinHandle's) with this scheduler and queues it. Returns `task`. Any thread. After shutdown
+  // the task never runs: its frame is destroyed and it is complete (cancelled).
+  virtual TaskHeader* spawn(TaskHeader* task) = 0;
+
+  // spawn() for a Task<T>: the header with a place for its output.
+  template <class T>
+  TaskHeader* spawn_task(std::coroutine_handle<Promise<T>> root) {
+    return spawn(new TaskCell<T>(root));
+  }
 
   // Wakes `waker` only after the driver has been polled (yield_now, an exhausted budget).
   // Called on a thread running this scheduler (the calling task's thread).

@@ -1,8 +1,10 @@
 // TaskHeader: the type-erased, reference-counted state of one spawned task.
 //
 // A task is a root coroutine (a Task<T> handed to spawn/block_on) plus its scheduling state.
-// The header outlives the coroutine frame only when the task was cancelled; a finished task
-// keeps its frame (the promise holds the result) until the last reference goes.
+// The coroutine frame lives only as long as the task runs: when the task finishes, its output is
+// moved into the header (TaskCell<T>, eddy/detail/task_cell.hpp) and the frame is destroyed at
+// once, with everything it owns (sockets, buffers, by-value parameters), whoever still holds the
+// JoinHandle; a cancelled task's frame is destroyed likewise. As in tokio.
 //
 // References: the scheduler's owned-task list holds one until the task finishes or is
 // cancelled; each run-queue entry holds one; the JoinHandle holds one; each Waker holds one.
@@ -44,6 +46,13 @@ class TaskScheduler {
 
 struct OwnedTaskTag {};
 
+// What a header with a place for the output (TaskCell<T>) does differently: harvest moves a
+// finished root coroutine's output into it; destroy deletes it as the type it is.
+struct TaskOps {
+  void (*harvest)(TaskHeader* task) noexcept;
+  void (*destroy)(TaskHeader* task) noexcept;
+};
+
 // Called by the scheduler when the task is woken while suspended on a poll-style leaf awaiter:
 // returns true when the awaiter is ready and the coroutine should be resumed.
 using LeafPoll = bool (*)(void* awaiter, TaskHeader* task) noexcept;
@@ -60,7 +69,17 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   // reaches a destroyed scheduler (a complete task does not touch it at all).
   TaskHeader(std::coroutine_handle<> root, std::shared_ptr<TaskScheduler> scheduler) noexcept
       : root_(root), resume_point_(root), scheduler_(std::move(scheduler)) {}
+  // A spawned task: its output is harvested into the header on completion; the scheduler binds
+  // itself (bind) before the task is published.
+  TaskHeader(std::coroutine_handle<> root, const TaskOps* ops) noexcept
+      : root_(root), resume_point_(root), ops_(ops) {}
+  void bind(std::shared_ptr<TaskScheduler> scheduler) noexcept { scheduler_ = std::move(scheduler); }
   TaskHeader(const TaskHeader&) = delete;
+  // Only through unref (destroy), so that a TaskCell is deleted as one.
+ protected:
+  ~TaskHeader() = default;
+
+ public:
   TaskHeader& operator=(const TaskHeader&) = delete;
 
   void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -140,6 +159,12 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   std::coroutine_handle<> root() const noexcept { return root_; }
   bool root_done() const noexcept { return root_ && root_.done(); }
+  // The task's coroutine finished: keeps its output in the header (if it has a place for it) and
+  // destroys the frame now, so that nothing the frame owns outlives the task. Then complete.
+  void finish_frame() noexcept {
+    if (ops_ != nullptr && root_) ops_->harvest(this);
+    destroy_frame();
+  }
   // Destroys the coroutine frame of a task that will never run again (cancelled or shut down).
   void destroy_frame() noexcept {
     if (root_) {
@@ -178,6 +203,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   std::coroutine_handle<> resume_point_;
   LeafPoll leaf_poll_ = nullptr;
   void* leaf_awaiter_ = nullptr;
+  const TaskOps* ops_ = nullptr;
   std::shared_ptr<TaskScheduler> scheduler_;
   sync::Mutex join_mutex_;
   Waker join_waker_;
