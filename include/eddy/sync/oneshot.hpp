@@ -177,7 +177,7 @@ class Receiver {
       s_->taken = true;
       return r;
     }
-    if (s_->tx_gone || s_->taken) return Result<T>(SyncError::closed);
+    if (s_->tx_gone || s_->taken || s_->rx_gone) return Result<T>(SyncError::closed);
     if (w == nullptr) return Pending;
     s_->rx_waker.clone_from(*w);
     return Pending;
