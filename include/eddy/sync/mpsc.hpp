@@ -185,6 +185,7 @@ class Receiver {
   Result<T> try_recv() { return *c_->poll_recv(nullptr); }
   // Blocks the calling thread (never a runtime thread) until a message or the close.
   Result<T> blocking_recv() {
+    if (auto r = try_recv(); r || r.error() != SyncError::empty) return r;
     return sync::detail::block_on_poll([this](const Waker& w) { return c_->poll_recv(&w); });
   }
   // Stops the channel: later and waiting sends fail; messages already queued can still be
@@ -303,6 +304,13 @@ class Sender : public detail::SenderBase<T> {
   // Blocks the calling thread (never a runtime thread) until v is queued or the receiver is
   // gone (SyncError::closed; v is dropped).
   Result<void> blocking_send(T v) {
+    if (c_->sem.try_acquire_raw(1)) {  // a free slot: no parking set-up
+      if (!c_->push(std::move(v))) {
+        c_->sem.release(1);
+        return SyncError::closed;
+      }
+      return {};
+    }
     sync::detail::SemAcquire op(&c_->sem, 1);
     auto r = sync::detail::block_on_poll([&op](const Waker& w) { return op.poll(w); });
     if (!r) return SyncError::closed;
