@@ -302,3 +302,20 @@ TEST(SyncMpsc, BlockingRecvOnThreadFromTask) {
   }(std::move(tx)));
   t.join();
 }
+
+TEST(SyncMpsc, SendTimeoutGivesUpAndReturnsTheSlot) {
+  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+  ASSERT_TRUE(rt);
+  auto [tx, rx] = mpsc::channel<int>(1);
+  rt->block_on([](mpsc::Sender<int>& t, mpsc::Receiver<int>& r) -> eddy::Task<void> {
+    EXPECT_TRUE(t.try_send(1));
+    auto res = co_await t.send_timeout(2, std::chrono::milliseconds(10));
+    EXPECT_EQ(res.error(), eddy::Error::timed_out);
+    EXPECT_EQ(t.capacity(), 0u);  // the queued 1 still holds the one slot; nothing leaked
+    EXPECT_EQ(*r.try_recv(), 1);
+    EXPECT_EQ(t.capacity(), 1u);
+    EXPECT_TRUE(co_await t.send_timeout(3, std::chrono::milliseconds(10)));
+    EXPECT_EQ(*r.try_recv(), 3);
+    EXPECT_EQ(r.try_recv().error(), SyncError::empty);
+  }(tx, rx));
+}

@@ -17,9 +17,9 @@
 // reserve() takes the permit first and gives a Permit whose send(v) cannot fail or wait;
 // try_send(v) fails with SyncError::full instead of waiting. The queue is a ring buffer that
 // grows up to the capacity and is then reused: no allocation per message after warm-up.
-// Waiting senders are served in FIFO order. No send_timeout: wrap a send in
-// eddy::time::timeout (the value is dropped on timeout), or reserve() under a timeout and send
-// through the permit (the value is never lost).
+// Waiting senders are served in FIFO order. send_timeout(v, d) waits at most d for a slot
+// (eddy::Error::timed_out; v is dropped); to keep v on timeout, put reserve() under
+// eddy::time::timeout yourself and send through the permit.
 //
 // Thread safety: senders may be used from any thread (blocking_send from threads outside any
 // runtime); the receiver from one thread at a time.
@@ -31,6 +31,7 @@
 //   gives its place in the queue of senders up; a permit granted to it but not used is passed
 //   on to the next sender.
 // - tx.reserve(): as send, without a value to lose.
+// - tx.send_timeout(v, d): as send; v lives in the returned Task's frame and goes with it.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +45,8 @@
 #include "eddy/sync/detail/waiters.hpp"
 #include "eddy/sync/error.hpp"
 #include "eddy/sync/semaphore.hpp"
+#include "eddy/task.hpp"
+#include "eddy/time/timeout.hpp"
 
 namespace eddy::sync::mpsc {
 
@@ -297,6 +300,18 @@ class Sender : public detail::SenderBase<T> {
   // co_await: Result<Permit<T>>, a reserved slot; SyncError::closed when the receiver is gone.
   Reserve reserve() noexcept { return Reserve(c_.get()); }
 
+  // co_await: Result<void>; like send(v) but gives up after `d` with eddy::Error::timed_out
+  // (eddy::Error::shutdown if the time driver is gone). v is dropped when it was not queued.
+  // The Sender must outlive the returned Task.
+  template <class Rep, class Period>
+  Task<Result<void>> send_timeout(T v, std::chrono::duration<Rep, Period> d) {
+    auto permit = co_await eddy::time::timeout(d, reserve_task());
+    if (!permit) co_return permit.error();
+    if (!*permit) co_return permit->error();
+    (*permit)->send(std::move(v));
+    co_return Result<void>();
+  }
+
   // Queues v now, or SyncError::full / SyncError::closed, leaving v untouched.
   Result<void> try_send(T&& v) { return try_send_impl(std::move(v)); }
   Result<void> try_send(const T& v) { return try_send_impl(v); }
@@ -326,6 +341,8 @@ class Sender : public detail::SenderBase<T> {
   std::size_t max_capacity() const noexcept { return c_->capacity; }
 
  private:
+  Task<Result<Permit<T>>> reserve_task() { co_return co_await reserve(); }
+
   template <class U>
   Result<void> try_send_impl(U&& v) {
     if (auto r = c_->sem.try_acquire_raw(1); !r) {
