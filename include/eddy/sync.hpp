@@ -16,5 +16,6 @@
 #include "eddy/sync/oneshot.hpp"            // oneshot::channel
 #include "eddy/sync/rwlock.hpp"             // RwLock<T>
 #include "eddy/sync/semaphore.hpp"          // Semaphore, permits
+#include "eddy/sync/task_scope.hpp"         // scoped(), TaskScope
 #include "eddy/sync/watch.hpp"              // watch::channel
 #include "eddy/sync/when.hpp"               // when_all, when_any
