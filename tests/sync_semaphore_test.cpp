@@ -287,3 +287,48 @@ TEST(SyncSemaphore, CrossThreadReleasesReachTask) {
   EXPECT_EQ(got, kThreads * kPer);
   EXPECT_EQ(s.available_permits(), 0u);
 }
+
+TEST(SyncSemaphore, StressThreadsTryAcquireTasksAcquire) {
+  // Threads take and return permits with try_acquire while tasks wait in acquire(): the number in
+  // use never exceeds the permits, and every permit is back at the end.
+  auto rt = eddy_test::make_rt(false);
+  Semaphore s(3);
+  std::atomic<int> in_use{0}, max_in_use{0};
+  auto enter = [&] {
+    const int now = in_use.fetch_add(1) + 1;
+    int m = max_in_use.load();
+    while (now > m && !max_in_use.compare_exchange_weak(m, now)) {
+    }
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 3; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 3000; ++i) {
+        auto p = s.try_acquire();
+        if (!p) {
+          std::this_thread::yield();
+          continue;
+        }
+        enter();
+        in_use.fetch_sub(1);
+      }
+    });
+  rt.block_on([](Semaphore& sem, auto& ent, std::atomic<int>& use) -> eddy::Task<void> {
+    std::vector<eddy::JoinHandle<void>> hs;
+    for (int k = 0; k < 4; ++k)
+      hs.push_back(eddy::spawn([](Semaphore& sm, auto& e, std::atomic<int>& u) -> eddy::Task<void> {
+        for (int i = 0; i < 500; ++i) {
+          auto p = co_await sm.acquire(1 + i % 2);
+          EXPECT_TRUE(p);
+          e();
+          if (i % 2) e();
+          co_await eddy::yield_now();
+          u.fetch_sub(1 + i % 2);
+        }
+      }(sem, ent, use)));
+    for (auto& h : hs) EXPECT_TRUE(co_await h);
+  }(s, enter, in_use));
+  for (auto& t : ts) t.join();
+  EXPECT_LE(max_in_use.load(), 3);
+  EXPECT_EQ(s.available_permits(), 3u);
+}
