@@ -10,8 +10,8 @@
 //   thread between polls; used by the blocking_* channel operations.
 #pragma once
 
-#include <array>
 #include <cstddef>
+#include <new>
 #include <utility>
 
 #include "eddy/detail/linked_list.hpp"
@@ -37,23 +37,33 @@ using Guard = eddy::detail::sync::LockGuard<Lock>;
 // that wakes a batch, retakes the lock and continues (full() tells it when).
 class WakeList {
  public:
-  WakeList() noexcept = default;
+  WakeList() noexcept {}
   WakeList(const WakeList&) = delete;
   WakeList& operator=(const WakeList&) = delete;
   ~WakeList() { wake_all(); }
 
   bool full() const noexcept { return n_ == kCap; }
   void push(Waker&& w) noexcept {
-    if (w) wakers_[n_++] = std::move(w);
+    if (w) ::new (static_cast<void*>(&slots_[n_++].w)) Waker(std::move(w));
   }
   void wake_all() noexcept {
-    for (std::size_t i = 0; i < n_; ++i) wakers_[i].wake();
+    for (std::size_t i = 0; i < n_; ++i) {
+      slots_[i].w.wake();
+      slots_[i].w.~Waker();
+    }
     n_ = 0;
   }
 
  private:
   static constexpr std::size_t kCap = 32;
-  std::array<Waker, kCap> wakers_;
+  // Raw slots: a WakeList that wakes nobody (the common, uncontended case) constructs and
+  // destroys no Waker at all.
+  union Slot {
+    Slot() noexcept {}
+    ~Slot() {}
+    Waker w;
+  };
+  Slot slots_[kCap];
   std::size_t n_ = 0;
 };
 
