@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "eddy/sync/detail/config.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/result.hpp"
@@ -96,7 +97,7 @@ class JoinSet {
   }
 
   // Aborts every task and waits until all of them have finished.
-  Task<void> shutdown() {
+  EDDY_CORO_TEMPLATE Task<void> shutdown() {
     abort_all();
     for (;;) {
       auto r = co_await join_next();

@@ -38,6 +38,7 @@
 #include <memory>
 #include <utility>
 
+#include "eddy/sync/detail/config.hpp"
 #include "eddy/detail/fatal.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/result.hpp"
@@ -304,7 +305,7 @@ class Sender : public detail::SenderBase<T> {
   // (eddy::Error::shutdown if the time driver is gone). v is dropped when it was not queued.
   // The Sender must outlive the returned Task.
   template <class Rep, class Period>
-  Task<Result<void>> send_timeout(T v, std::chrono::duration<Rep, Period> d) {
+  EDDY_CORO_TEMPLATE Task<Result<void>> send_timeout(T v, std::chrono::duration<Rep, Period> d) {
     auto permit = co_await eddy::time::timeout(d, reserve_task());
     if (!permit) co_return permit.error();
     if (!*permit) co_return permit->error();
@@ -341,7 +342,7 @@ class Sender : public detail::SenderBase<T> {
   std::size_t max_capacity() const noexcept { return c_->capacity; }
 
  private:
-  Task<Result<Permit<T>>> reserve_task() { co_return co_await reserve(); }
+  EDDY_CORO_TEMPLATE Task<Result<Permit<T>>> reserve_task() { co_return co_await reserve(); }
 
   template <class U>
   Result<void> try_send_impl(U&& v) {

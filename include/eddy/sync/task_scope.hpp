@@ -19,6 +19,7 @@
 #include <exception>
 #include <utility>
 
+#include "eddy/sync/detail/config.hpp"
 #include "eddy/sync/join_set.hpp"
 #include "eddy/task.hpp"
 
@@ -43,7 +44,7 @@ class TaskScope {
 };
 
 template <class F>
-Task<void> scoped(F body) {
+EDDY_CORO_TEMPLATE Task<void> scoped(F body) {
   TaskScope scope;
   std::exception_ptr error;
   try {

@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "eddy/sync/detail/config.hpp"
 #include "eddy/detail/child_task.hpp"
 #include "eddy/detail/fatal.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
@@ -102,7 +103,7 @@ std::tuple<WhenValue<Ts>...> take_all(ChildSet& set, std::index_sequence<Is...>)
 }  // namespace detail
 
 template <class... Ts>
-Task<std::tuple<WhenValue<Ts>...>> when_all(Task<Ts>... tasks) {
+EDDY_CORO_TEMPLATE Task<std::tuple<WhenValue<Ts>...>> when_all(Task<Ts>... tasks) {
   detail::ChildSet set(false, sizeof...(Ts));
   (set.add(tasks.release()), ...);
   co_await set;
@@ -110,7 +111,7 @@ Task<std::tuple<WhenValue<Ts>...>> when_all(Task<Ts>... tasks) {
 }
 
 template <class T>
-Task<std::vector<WhenValue<T>>> when_all(std::vector<Task<T>> tasks) {
+EDDY_CORO_TEMPLATE Task<std::vector<WhenValue<T>>> when_all(std::vector<Task<T>> tasks) {
   detail::ChildSet set(false, tasks.size());
   for (auto& t : tasks) set.add(t.release());
   co_await set;
@@ -121,7 +122,7 @@ Task<std::vector<WhenValue<T>>> when_all(std::vector<Task<T>> tasks) {
 }
 
 template <class T, class... Ts>
-Task<WhenAnyResult<T>> when_any(Task<T> first, Task<Ts>... rest) {
+EDDY_CORO_TEMPLATE Task<WhenAnyResult<T>> when_any(Task<T> first, Task<Ts>... rest) {
   static_assert((std::is_same_v<T, Ts> && ...), "when_any: every Task must have the same value type");
   detail::ChildSet set(true, 1 + sizeof...(Ts));
   set.add(first.release());
@@ -131,7 +132,7 @@ Task<WhenAnyResult<T>> when_any(Task<T> first, Task<Ts>... rest) {
 }
 
 template <class T>
-Task<WhenAnyResult<T>> when_any(std::vector<Task<T>> tasks) {
+EDDY_CORO_TEMPLATE Task<WhenAnyResult<T>> when_any(std::vector<Task<T>> tasks) {
   if (tasks.empty()) eddy::detail::fatal("eddy::sync::when_any: no tasks");
   detail::ChildSet set(true, tasks.size());
   for (auto& t : tasks) set.add(t.release());
