@@ -144,3 +144,13 @@ TEST(SyncMutex, CrossThreadCounter) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(m.get_mut(), static_cast<long>(kThreads + 1) * kPer);
 }
+
+TEST(SyncMutex, TryLockOwned) {
+  auto m = std::make_shared<Mutex<int>>(3);
+  auto g = Mutex<int>::try_lock_owned(m);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(**g, 3);
+  EXPECT_EQ(Mutex<int>::try_lock_owned(m).error(), SyncError::would_block);
+  g->unlock();
+  EXPECT_TRUE(Mutex<int>::try_lock_owned(m));
+}

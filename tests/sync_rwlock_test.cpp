@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -135,4 +136,27 @@ TEST(SyncRwLock, TasksAndThreads) {
   }(l));
   t.join();
   EXPECT_EQ(l.get_mut(), 2000);
+}
+
+TEST(SyncRwLock, OwnedGuardsKeepLockAliveAndExclude) {
+  auto l = std::make_shared<RwLock<int>>(1);
+  std::weak_ptr<RwLock<int>> weak = l;
+  TestWaker w;
+  auto rd = RwLock<int>::read_owned(l);
+  auto gr = rd.poll(w.waker());
+  ASSERT_TRUE(gr);
+  EXPECT_EQ(**gr, 1);
+  auto wr = RwLock<int>::write_owned(l);
+  EXPECT_FALSE(wr.poll(w.waker()));
+  gr->unlock();
+  EXPECT_EQ(w.woken(), 1);
+  auto gw = wr.poll(w.waker());
+  ASSERT_TRUE(gw);
+  **gw = 2;
+  EXPECT_EQ(l->try_read().error(), SyncError::would_block);
+  l.reset();
+  EXPECT_FALSE(weak.expired());  // the guard (and the pending awaiter) keep it
+  auto keep = gw->lock();
+  gw->unlock();
+  EXPECT_EQ(*keep->try_read().value(), 2);
 }

@@ -127,6 +127,11 @@ class Mutex {
     if (auto r = sem_.try_acquire_raw(1); !r) return r.error();
     return MutexGuard<T>(this);
   }
+  // An owned guard now, or SyncError::would_block.
+  static Result<OwnedMutexGuard<T>> try_lock_owned(const std::shared_ptr<Mutex>& m) noexcept {
+    if (auto r = m->sem_.try_acquire_raw(1); !r) return r.error();
+    return OwnedMutexGuard<T>(m);
+  }
   // Blocks the calling thread (never a runtime thread) until locked.
   MutexGuard<T> blocking_lock() {
     detail::SemAcquire op(&sem_, 1);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "eddy/detail/poll_awaiter.hpp"
@@ -87,6 +88,40 @@ class [[nodiscard]] RwLockWriteGuard {
   RwLock<T>* l_;
 };
 
+// A read or write guard holding a reference to a shared RwLock (for a guard moved into a
+// spawned task). kWrite tells which.
+template <class T, bool kWrite>
+class [[nodiscard]] OwnedRwLockGuard {
+ public:
+  explicit OwnedRwLockGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
+  OwnedRwLockGuard(OwnedRwLockGuard&&) noexcept = default;
+  OwnedRwLockGuard& operator=(OwnedRwLockGuard&& o) noexcept {
+    if (this != &o) {
+      unlock();
+      l_ = std::move(o.l_);
+    }
+    return *this;
+  }
+  ~OwnedRwLockGuard() { unlock(); }
+  std::conditional_t<kWrite, T&, const T&> operator*() const noexcept { return l_->value_; }
+  std::conditional_t<kWrite, T*, const T*> operator->() const noexcept { return &l_->value_; }
+  void unlock() noexcept {
+    if (l_) {
+      l_->sem_.release(kWrite ? l_->max_readers_ : 1);
+      l_.reset();
+    }
+  }
+  const std::shared_ptr<RwLock<T>>& lock() const noexcept { return l_; }
+
+ private:
+  std::shared_ptr<RwLock<T>> l_;
+};
+
+template <class T>
+using OwnedRwLockReadGuard = OwnedRwLockGuard<T, false>;
+template <class T>
+using OwnedRwLockWriteGuard = OwnedRwLockGuard<T, true>;
+
 template <class T>
 class RwLock {
  public:
@@ -124,6 +159,25 @@ class RwLock {
     detail::SemAcquire op_;
   };
 
+  template <bool kWrite>
+  class [[nodiscard]] LockOwned : public eddy::detail::PollAwaiter<LockOwned<kWrite>, OwnedRwLockGuard<T, kWrite>> {
+   public:
+    explicit LockOwned(std::shared_ptr<RwLock> l) noexcept
+        : l_(std::move(l)), op_(&l_->sem_, kWrite ? l_->max_readers_ : 1) {}
+    Poll<OwnedRwLockGuard<T, kWrite>> poll(const Waker& w) noexcept {
+      if (!op_.poll(w)) return Pending;
+      return OwnedRwLockGuard<T, kWrite>(l_);
+    }
+
+   private:
+    std::shared_ptr<RwLock> l_;  // before op_: outlives it
+    detail::SemAcquire op_;
+  };
+
+  // co_await: owned guards that keep *l alive. Cancellation as read() / write().
+  static LockOwned<false> read_owned(std::shared_ptr<RwLock> l) noexcept { return LockOwned<false>(std::move(l)); }
+  static LockOwned<true> write_owned(std::shared_ptr<RwLock> l) noexcept { return LockOwned<true>(std::move(l)); }
+
   // co_await: a read guard (const access), shared with other readers.
   Read read() noexcept { return Read(this); }
   // co_await: a write guard (exclusive access).
@@ -141,6 +195,8 @@ class RwLock {
  private:
   friend class RwLockReadGuard<T>;
   friend class RwLockWriteGuard<T>;
+  friend class OwnedRwLockGuard<T, false>;
+  friend class OwnedRwLockGuard<T, true>;
   std::size_t max_readers_;
   Semaphore sem_;
   T value_;
