@@ -359,3 +359,45 @@ TEST(SyncMpsc, AbortedSendersNothingLostNothingDuplicated) {
   }(std::move(tx), rx, sent, received));
   for (int k = 0; k < kTasks; ++k) EXPECT_EQ(received[k], sent[k]) << "task " << k;
 }
+
+TEST(SyncMpsc, SenderClosedCompletesWhenReceiverGoes) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto utx_rx = mpsc::unbounded_channel<int>();
+  TestWaker w;
+  auto c = tx.closed();
+  EXPECT_FALSE(c.poll(w.waker()));
+  {
+    auto c2 = tx.closed();
+    EXPECT_FALSE(c2.poll(w.waker()));
+  }  // a destroyed wait is unlinked
+  { auto gone = std::move(rx); }
+  EXPECT_EQ(w.woken(), 1);
+  EXPECT_TRUE(c.poll(w.waker()));
+  auto uc = utx_rx.first.closed();
+  EXPECT_FALSE(uc.poll(w.waker()));
+  utx_rx.second.close();
+  EXPECT_TRUE(uc.poll(w.waker()));
+}
+
+TEST(SyncMpsc, RecvManyTakesUpToLimitAndFreesSlots) {
+  auto [tx, rx] = mpsc::channel<int>(4);
+  TestWaker w;
+  std::vector<int> out;
+  {
+    auto r = rx.recv_many(out, 3);
+    EXPECT_FALSE(r.poll(w.waker()));
+  }
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(tx.try_send(i));
+  auto r = rx.recv_many(out, 3);
+  auto n = r.poll(w.waker());
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(out, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(tx.capacity(), 3u);
+  { auto gone = std::move(tx); }
+  auto r2 = rx.recv_many(out, 8);
+  EXPECT_EQ(*r2.poll(w.waker()), 1u);
+  auto r3 = rx.recv_many(out, 8);
+  EXPECT_EQ(*r3.poll(w.waker()), 0u);  // closed and empty
+  EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3}));
+}

@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "eddy/sync/detail/config.hpp"
 #include "eddy/detail/fatal.hpp"
@@ -52,6 +53,10 @@
 namespace eddy::sync::mpsc {
 
 namespace detail {
+
+struct ClosedWaiter : sync::detail::Waiter {
+  bool queued = false;
+};
 
 template <class T>
 struct Chan {
@@ -90,12 +95,45 @@ struct Chan {
 
   void close_rx() noexcept {
     Waker stale;
-    {
-      sync::detail::Guard g(lock);
-      rx_closed = true;
-      stale = std::move(rx_waker);
+    sync::detail::WakeList wl;
+    lock.lock();
+    rx_closed = true;
+    stale = std::move(rx_waker);
+    while (auto* w = closed_waiters.pop_front()) {
+      w->queued = false;
+      wl.push(std::move(w->waker));
+      if (wl.full()) {
+        lock.unlock();
+        wl.wake_all();
+        lock.lock();
+      }
     }
+    lock.unlock();
+    wl.wake_all();
     if (capacity != 0) sem.close();
+  }
+
+  // Sender::closed(): ready once the receiver is closed or gone.
+  bool poll_closed(ClosedWaiter& node, const Waker& w) noexcept {
+    sync::detail::Guard g(lock);
+    if (rx_closed) {
+      if (node.queued) closed_waiters.remove(node);
+      node.queued = false;
+      return true;
+    }
+    node.waker.clone_from(w);
+    if (!node.queued) {
+      node.queued = true;
+      closed_waiters.push_back(node);
+    }
+    return false;
+  }
+  void cancel_closed(ClosedWaiter& node) noexcept {
+    Waker stale;
+    sync::detail::Guard g(lock);
+    if (node.queued) closed_waiters.remove(node);
+    node.queued = false;
+    stale = std::move(node.waker);
   }
 
   void add_sender() noexcept { tx_count.fetch_add(1, std::memory_order_relaxed); }
@@ -112,6 +150,7 @@ struct Chan {
   sync::detail::Lock lock;
   sync::detail::Ring<T> queue;
   Waker rx_waker;
+  sync::detail::WaiterList<ClosedWaiter> closed_waiters;
   bool rx_closed = false;
   eddy::detail::sync::Atomic<std::size_t> tx_count{1};
   const std::size_t capacity;  // 0: unbounded
@@ -145,6 +184,30 @@ class SenderBase {
     sync::detail::Guard g(c_->lock);
     return c_->rx_closed;
   }
+  class [[nodiscard]] Closed : public eddy::detail::PollAwaiter<Closed, bool> {
+   public:
+    explicit Closed(Chan<T>* c) noexcept : c_(c) {}
+    Closed(const Closed&) = delete;
+    Closed& operator=(const Closed&) = delete;
+    ~Closed() {
+      if (registered_) c_->cancel_closed(node_);
+    }
+    Poll<bool> poll(const Waker& w) noexcept {
+      if (c_->poll_closed(node_, w)) return true;
+      registered_ = true;
+      return Pending;
+    }
+    void await_resume() noexcept {}
+
+   private:
+    Chan<T>* c_;
+    ClosedWaiter node_;
+    bool registered_ = false;
+  };
+  // co_await: completes once the receiver is closed or destroyed (e.g. to stop producing).
+  // Cancellation: destroying the waiting coroutine only stops waiting.
+  Closed closed() noexcept { return Closed(c_.get()); }
+
   // Whether both senders feed the same channel.
   bool same_channel(const SenderBase& o) const noexcept { return c_ == o.c_; }
 
@@ -185,6 +248,36 @@ class Receiver {
   // co_await: the next message, or SyncError::closed once the channel is closed (every sender
   // dropped, or close() called) and empty. Cancel-safe.
   Recv recv() noexcept { return Recv(c_.get()); }
+  class [[nodiscard]] RecvMany : public eddy::detail::PollAwaiter<RecvMany, std::size_t> {
+   public:
+    RecvMany(detail::Chan<T>* c, std::vector<T>* out, std::size_t limit) noexcept : c_(c), out_(out), limit_(limit) {}
+    Poll<std::size_t> poll(const Waker& w) {
+      std::size_t n = 0;
+      {
+        sync::detail::Guard g(c_->lock);
+        while (n < limit_ && !c_->queue.empty()) {
+          out_->push_back(c_->queue.pop());
+          ++n;
+        }
+        if (n == 0) {
+          if (limit_ == 0 || c_->rx_closed || c_->tx_count.load(std::memory_order_acquire) == 0) return std::size_t{0};
+          c_->rx_waker.clone_from(w);
+          return Pending;
+        }
+      }
+      if (c_->capacity != 0) c_->sem.release(n);
+      return n;
+    }
+
+   private:
+    detail::Chan<T>* c_;
+    std::vector<T>* out_;
+    std::size_t limit_;
+  };
+  // co_await: appends up to `limit` queued messages to `out` (waiting for at least one) and
+  // gives how many; 0 means the channel is closed and empty (or limit was 0). Cancel-safe.
+  RecvMany recv_many(std::vector<T>& out, std::size_t limit) noexcept { return RecvMany(c_.get(), &out, limit); }
+
   // The next message now; SyncError::empty when none is queued, SyncError::closed as recv().
   Result<T> try_recv() { return *c_->poll_recv(nullptr); }
   // Blocks the calling thread (never a runtime thread) until a message or the close.
