@@ -145,3 +145,17 @@ TEST(SyncWatch, ReceiverTaskFollowsSenderThread) {
   t.join();
   EXPECT_EQ(last, 1000);
 }
+
+TEST(SyncWatch, SenderClosedWhenLastReceiverGoes) {
+  auto [tx, rx] = watch::channel<int>(0);
+  auto rx2 = rx;
+  TestWaker w;
+  auto c = tx.closed();
+  EXPECT_FALSE(c.poll(w.waker()));
+  { auto gone = std::move(rx); }
+  EXPECT_EQ(w.woken(), 0);
+  EXPECT_FALSE(c.poll(w.waker()));
+  { auto gone = std::move(rx2); }
+  EXPECT_EQ(w.woken(), 1);
+  EXPECT_TRUE(c.poll(w.waker()));
+}

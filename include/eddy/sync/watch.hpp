@@ -73,6 +73,7 @@ struct Shared {
   std::uint64_t version_for_waiters = 0;
   bool closed = false;
   std::size_t receivers = 1;
+  Waker tx_closed_waker;  // Sender::closed(), waiting for the last receiver to go
   sync::detail::WaiterList<ChangedNode> waiters;
 };
 
@@ -113,8 +114,12 @@ class Receiver {
   }
   ~Receiver() {
     if (!s_) return;
-    Lk lk(s_->lock);
-    --s_->receivers;
+    Waker w;
+    {
+      Lk lk(s_->lock);
+      if (--s_->receivers == 0) w = std::move(s_->tx_closed_waker);
+    }
+    w.wake();
   }
 
   // The current value, without marking it seen.
@@ -242,6 +247,35 @@ class Sender {
     return s_->receivers;
   }
   bool is_closed() const { return receiver_count() == 0; }
+
+  class [[nodiscard]] Closed : public eddy::detail::PollAwaiter<Closed, bool> {
+   public:
+    explicit Closed(detail::Shared<T>* s) noexcept : s_(s) {}
+    Closed(const Closed&) = delete;
+    Closed& operator=(const Closed&) = delete;
+    ~Closed() {
+      if (!registered_) return;
+      Waker stale;
+      Lk lk(s_->lock);
+      stale = std::move(s_->tx_closed_waker);
+      lk.unlock();
+    }
+    Poll<bool> poll(const Waker& w) {
+      Lk lk(s_->lock);
+      if (s_->receivers == 0) return true;
+      s_->tx_closed_waker.clone_from(w);
+      registered_ = true;
+      return Pending;
+    }
+    void await_resume() noexcept {}
+
+   private:
+    detail::Shared<T>* s_;
+    bool registered_ = false;
+  };
+  // co_await: completes once every receiver is gone (nobody would see another send).
+  // Cancellation: destroying the waiting coroutine only stops waiting.
+  Closed closed() noexcept { return Closed(s_.get()); }
 
  private:
   void store(Lk& lk, T&& v) {
