@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -400,4 +401,30 @@ TEST(SyncMpsc, RecvManyTakesUpToLimitAndFreesSlots) {
   auto r3 = rx.recv_many(out, 8);
   EXPECT_EQ(*r3.poll(w.waker()), 0u);  // closed and empty
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(SyncMpsc, OwnedPermitOutlivesItsPlaceAndGivesSenderBack) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  TestWaker w;
+  std::optional<mpsc::OwnedPermit<int>> permit;
+  {
+    auto res = mpsc::reserve_owned(tx);  // a copy of tx goes into the permit
+    auto p = res.poll(w.waker());
+    ASSERT_TRUE(p && *p);
+    permit.emplace(std::move(**p));
+  }
+  EXPECT_EQ(tx.capacity(), 0u);
+  { auto gone = std::move(tx); }  // the permit's own Sender keeps the channel open
+  EXPECT_FALSE(rx.is_closed());
+  auto back = std::move(*permit).send(4);
+  permit.reset();
+  EXPECT_EQ(*rx.try_recv(), 4);
+  EXPECT_EQ(back.capacity(), 1u);
+  {
+    auto res = mpsc::reserve_owned(back);
+    auto p = res.poll(w.waker());
+    ASSERT_TRUE(p && *p);
+    EXPECT_EQ(back.capacity(), 0u);
+  }  // dropped unused: the slot comes back
+  EXPECT_EQ(back.capacity(), 1u);
 }

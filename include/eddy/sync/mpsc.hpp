@@ -346,9 +346,16 @@ class [[nodiscard]] Permit {
 };
 
 template <class T>
+class OwnedPermit;
+template <class T>
+class ReserveOwned;
+
+template <class T>
 class Sender : public detail::SenderBase<T> {
   using Base = detail::SenderBase<T>;
   using Base::c_;
+  friend class OwnedPermit<T>;
+  friend class ReserveOwned<T>;
 
  public:
   using Base::Base;
@@ -449,6 +456,58 @@ class Sender : public detail::SenderBase<T> {
     return {};
   }
 };
+
+// A reserved slot that owns its Sender (tokio's OwnedPermit): it can be moved into another task
+// and outlive the place it was reserved from. send(v) queues v and gives the Sender back;
+// release() gives the slot back and the Sender too; destroying it unused returns the slot.
+template <class T>
+class [[nodiscard]] OwnedPermit {
+ public:
+  explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
+  OwnedPermit(OwnedPermit&& o) noexcept : tx_(std::move(o.tx_)) {}
+  OwnedPermit& operator=(OwnedPermit&&) = delete;
+  OwnedPermit(const OwnedPermit&) = delete;
+  ~OwnedPermit() {
+    if (tx_.c_) tx_.c_->sem.release(1);
+  }
+
+  Sender<T> send(T v) && {
+    Sender<T> tx = std::move(tx_);
+    if (tx.c_ && !tx.c_->push(std::move(v))) tx.c_->sem.release(1);
+    return tx;
+  }
+  Sender<T> release() && {
+    Sender<T> tx = std::move(tx_);
+    if (tx.c_) tx.c_->sem.release(1);
+    return tx;
+  }
+
+ private:
+  Sender<T> tx_;
+};
+
+template <class T>
+class [[nodiscard]] ReserveOwned : public eddy::detail::PollAwaiter<ReserveOwned<T>, Result<OwnedPermit<T>>> {
+ public:
+  explicit ReserveOwned(Sender<T> tx) noexcept : tx_(std::move(tx)), op_(&tx_.c_->sem, 1) {}
+  Poll<Result<OwnedPermit<T>>> poll(const Waker& w) noexcept {
+    auto r = op_.poll(w);
+    if (!r) return Pending;
+    if (!*r) return Result<OwnedPermit<T>>(SyncError::closed);
+    return Result<OwnedPermit<T>>(OwnedPermit<T>(std::move(tx_)));
+  }
+
+ private:
+  Sender<T> tx_;  // before op_: the channel outlives the acquire
+  sync::detail::SemAcquire op_;
+};
+
+// co_await: Result<OwnedPermit<T>> holding `tx`, or SyncError::closed (tx is then dropped).
+// Cancellation: as Sender::reserve(); `tx` is dropped with the awaiting frame.
+template <class T>
+ReserveOwned<T> reserve_owned(Sender<T> tx) noexcept {
+  return ReserveOwned<T>(std::move(tx));
+}
 
 template <class T>
 class UnboundedSender : public detail::SenderBase<T> {
