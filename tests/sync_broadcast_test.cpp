@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,4 +153,21 @@ TEST(SyncBroadcast, ThreadSenderTaskReceivers) {
   // Every message was either received or reported as missed, exactly once.
   EXPECT_EQ(a.first + static_cast<int>(a.second), kN);
   EXPECT_EQ(b.first + static_cast<int>(b.second), kN);
+}
+
+TEST(SyncBroadcast, SlotEmptiedOnceEveryReceiverHasIt) {
+  std::atomic<int> live{0};
+  auto [tx, rx1] = broadcast::channel<std::shared_ptr<eddy_test::Counted>>(4);
+  auto rx2 = tx.subscribe();
+  ASSERT_TRUE(tx.send(std::make_shared<eddy_test::Counted>(live)));
+  ASSERT_TRUE(tx.send(std::make_shared<eddy_test::Counted>(live)));
+  EXPECT_EQ(live.load(), 2);
+  (void)rx1.try_recv();
+  EXPECT_EQ(live.load(), 2);  // rx2 has not read the first yet
+  (void)rx2.try_recv();
+  EXPECT_EQ(live.load(), 1);  // read by both: released
+  { auto gone = std::move(rx2); }  // never reads the second
+  EXPECT_EQ(live.load(), 1);       // rx1 still has to
+  (void)rx1.try_recv();
+  EXPECT_EQ(live.load(), 0);
 }

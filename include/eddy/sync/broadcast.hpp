@@ -12,7 +12,8 @@
 // The channel keeps the last `capacity` messages. A receiver that falls further behind does not
 // slow the senders: its next recv() fails with a lagged error whose value says how many
 // messages it missed, and the recv() after that continues with the oldest message still kept.
-// Messages are copied to each receiver; a message stays in the buffer until it is overwritten.
+// Messages are copied to each receiver; a message's slot is emptied as soon as every receiver
+// that existed when it was sent has received it (or was dropped, or skipped it by lagging).
 //
 // send(v) fails with SyncError::closed (v dropped) when no receiver exists. When every sender is
 // gone, receivers get the messages still buffered and then SyncError::closed.
@@ -50,6 +51,18 @@ struct Shared {
   using Lk = eddy::detail::sync::UniqueLock<eddy::detail::sync::Mutex>;
   explicit Shared(std::size_t cap) : slots(cap) {}
 
+  struct Slot {
+    std::optional<T> value;
+    std::uint64_t pos = 0;   // the message's position, valid while value is set
+    std::size_t unread = 0;  // receivers that still have to read it
+  };
+
+  // One receiver is done with the message at `pos` (read it, or was dropped before reading it).
+  void done_with(std::uint64_t pos) noexcept {
+    Slot& sl = slots[pos % slots.size()];
+    if (sl.value && sl.pos == pos && --sl.unread == 0) sl.value.reset();
+  }
+
   // Wakes every waiter queued before tail moved. Called and returns with lk held.
   void wake_all(Lk& lk) {
     sync::detail::WakeList wl;
@@ -71,7 +84,7 @@ struct Shared {
   }
 
   eddy::detail::sync::Mutex lock;
-  std::vector<std::optional<T>> slots;  // message at position p lives in slots[p % capacity]
+  std::vector<Slot> slots;  // the message at position p lives in slots[p % capacity]
   std::uint64_t tail = 0;               // position of the next message
   std::uint64_t wake_mark = 0;          // waiters that queued with tail < wake_mark are woken
   std::size_t senders = 1;
@@ -166,9 +179,11 @@ class Receiver {
         next_ = oldest;
         return make_lagged_error(missed);
       }
-      const T& v = *s.slots[next_ % cap];
+      auto& sl = s.slots[next_ % cap];
+      Result<T> r(T(*sl.value));
+      s.done_with(next_);
       ++next_;
-      return T(v);
+      return r;
     }
     if (s.closed) return SyncError::closed;
     return SyncError::empty;
@@ -178,6 +193,10 @@ class Receiver {
     {
       Lk lk(s_->lock);
       --s_->receivers;
+      // Messages it was counted for but never read.
+      const std::uint64_t cap = s_->slots.size();
+      const std::uint64_t oldest = s_->tail > cap ? s_->tail - cap : 0;
+      for (std::uint64_t p = next_ < oldest ? oldest : next_; p < s_->tail; ++p) s_->done_with(p);
     }
     s_.reset();
   }
@@ -216,7 +235,10 @@ class Sender {
   Result<std::size_t> send(T v) {
     Lk lk(s_->lock);
     if (s_->receivers == 0) return SyncError::closed;
-    s_->slots[s_->tail % s_->slots.size()].emplace(std::move(v));
+    auto& sl = s_->slots[s_->tail % s_->slots.size()];
+    sl.value.emplace(std::move(v));
+    sl.pos = s_->tail;
+    sl.unread = s_->receivers;
     ++s_->tail;
     s_->wake_mark = s_->tail;
     const std::size_t n = s_->receivers;
