@@ -1,0 +1,159 @@
+#include "eddy/sync/oneshot.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "support/rt_helpers.hpp"
+#include "support/test_waker.hpp"
+
+// oneshot: ports of tokio's sync_oneshot.rs behaviours (send then recv, recv then send, dropped
+// sender, closed receiver, try_recv, tx.closed()), cancellation of a waiting receiver, and a
+// value sent from another thread.
+
+namespace {
+
+using eddy::sync::SyncError;
+namespace oneshot = eddy::sync::oneshot;
+using eddy_test::TestWaker;
+
+}  // namespace
+
+TEST(SyncOneshot, SendThenRecv) {
+  auto [tx, rx] = oneshot::channel<int>();
+  ASSERT_TRUE(tx.send(1));
+  TestWaker w;
+  auto r = rx.operator co_await();
+  auto p = r.poll(w.waker());
+  ASSERT_TRUE(p && *p);
+  EXPECT_EQ(**p, 1);
+}
+
+TEST(SyncOneshot, RecvThenSendWakes) {
+  auto [tx, rx] = oneshot::channel<std::string>();
+  TestWaker w;
+  auto r = rx.operator co_await();
+  EXPECT_FALSE(r.poll(w.waker()));
+  ASSERT_TRUE(tx.send(std::string("hi")));
+  EXPECT_EQ(w.woken(), 1);
+  auto p = r.poll(w.waker());
+  ASSERT_TRUE(p && *p);
+  EXPECT_EQ(**p, "hi");
+}
+
+TEST(SyncOneshot, DroppedSenderClosesReceiver) {
+  auto [tx, rx] = oneshot::channel<int>();
+  TestWaker w;
+  auto r = rx.operator co_await();
+  EXPECT_FALSE(r.poll(w.waker()));
+  { auto gone = std::move(tx); }
+  EXPECT_EQ(w.woken(), 1);
+  auto p = r.poll(w.waker());
+  ASSERT_TRUE(p && !*p);
+  EXPECT_EQ(p->error(), SyncError::closed);
+}
+
+TEST(SyncOneshot, TryRecvEmptyThenValueThenClosed) {
+  auto [tx, rx] = oneshot::channel<int>();
+  EXPECT_EQ(rx.try_recv().error(), SyncError::empty);
+  ASSERT_TRUE(tx.send(7));
+  auto v = rx.try_recv();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 7);
+  EXPECT_EQ(rx.try_recv().error(), SyncError::closed);  // the one value is gone
+}
+
+TEST(SyncOneshot, SendToDroppedReceiverKeepsValue) {
+  auto [tx, rx] = oneshot::channel<std::unique_ptr<int>>();
+  { auto gone = std::move(rx); }
+  EXPECT_TRUE(tx.is_closed());
+  auto v = std::make_unique<int>(5);
+  auto r = tx.send(std::move(v));
+  EXPECT_EQ(r.error(), SyncError::closed);
+  ASSERT_TRUE(v);  // not consumed
+  EXPECT_EQ(*v, 5);
+}
+
+TEST(SyncOneshot, CloseRefusesLaterSendButKeepsEarlierValue) {
+  {
+    auto [tx, rx] = oneshot::channel<int>();
+    rx.close();
+    EXPECT_EQ(tx.send(1).error(), SyncError::closed);
+    EXPECT_EQ(rx.try_recv().error(), SyncError::closed);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<int>();
+    ASSERT_TRUE(tx.send(2));
+    rx.close();
+    auto v = rx.try_recv();
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*v, 2);
+  }
+}
+
+TEST(SyncOneshot, SenderClosedAwaitable) {
+  auto [tx, rx] = oneshot::channel<int>();
+  TestWaker w;
+  auto c = tx.closed();
+  EXPECT_FALSE(c.poll(w.waker()));
+  { auto gone = std::move(rx); }
+  EXPECT_EQ(w.woken(), 1);
+  EXPECT_TRUE(c.poll(w.waker()));
+}
+
+TEST(SyncOneshot, CancelledRecvLosesNothing) {
+  auto [tx, rx] = oneshot::channel<int>();
+  TestWaker w;
+  {
+    auto r = rx.operator co_await();
+    EXPECT_FALSE(r.poll(w.waker()));
+  }  // the waiting receive is destroyed
+  ASSERT_TRUE(tx.send(3));
+  auto v = rx.try_recv();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 3);
+}
+
+TEST(SyncOneshot, AbortedReceiverTaskThenValueStillThere) {
+  auto rt = eddy_test::make_rt(false);
+  auto [tx, rx] = oneshot::channel<int>();
+  int got = rt.block_on([](oneshot::Sender<int>& t, oneshot::Receiver<int>& r) -> eddy::Task<int> {
+    auto h = eddy::spawn([](oneshot::Receiver<int>& rr) -> eddy::Task<int> {
+      auto v = co_await rr;
+      co_return v ? *v : -1;
+    }(r));
+    co_await eddy::yield_now();
+    h.abort();
+    EXPECT_FALSE(co_await h);
+    EXPECT_TRUE(t.send(11));
+    auto v = co_await r;
+    co_return v ? *v : -1;
+  }(tx, rx));
+  EXPECT_EQ(got, 11);
+}
+
+TEST(SyncOneshot, ValueFromAnotherThread) {
+  auto rt = eddy_test::make_rt(false);
+  auto [tx, rx] = oneshot::channel<int>();
+  std::thread t([s = std::move(tx)]() mutable { EXPECT_TRUE(s.send(99)); });
+  int got = rt.block_on([](oneshot::Receiver<int>& r) -> eddy::Task<int> {
+    auto v = co_await r;
+    co_return v ? *v : -1;
+  }(rx));
+  t.join();
+  EXPECT_EQ(got, 99);
+}
+
+TEST(SyncOneshot, BlockingRecvOnThread) {
+  auto [tx, rx] = oneshot::channel<int>();
+  std::thread t([r = std::move(rx)]() mutable {
+    auto v = r.blocking_recv();
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*v, 4);
+  });
+  std::this_thread::yield();
+  ASSERT_TRUE(tx.send(4));
+  t.join();
+}
