@@ -7,6 +7,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // Barrier: ports of tokio's sync_barrier.rs behaviours (zero and one does not wait, n waiters
 // released together with one leader, reuse across generations) and cancellation of a waiter.
@@ -18,7 +19,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncBarrier, ZeroAndOneDoNotWait) {
+EDDY_RT_SUITE(SyncBarrierTest);
+
+TEST_P(SyncBarrierTest, ZeroAndOneDoNotWait) {
   TestWaker w;
   Barrier b0(0), b1(1);
   auto a = b0.wait();
@@ -31,7 +34,7 @@ TEST(SyncBarrier, ZeroAndOneDoNotWait) {
   EXPECT_TRUE(r1->is_leader());
 }
 
-TEST(SyncBarrier, ReleasesAllWithOneLeader) {
+TEST_P(SyncBarrierTest, ReleasesAllWithOneLeader) {
   Barrier b(3);
   TestWaker w1, w2, w3;
   auto a = b.wait();
@@ -51,7 +54,7 @@ TEST(SyncBarrier, ReleasesAllWithOneLeader) {
   EXPECT_FALSE(rc->is_leader());
 }
 
-TEST(SyncBarrier, ReusableAcrossGenerations) {
+TEST_P(SyncBarrierTest, ReusableAcrossGenerations) {
   auto rt = eddy_test::make_rt(false);
   Barrier b(4);
   std::atomic<int> leaders{0};
@@ -70,7 +73,7 @@ TEST(SyncBarrier, ReusableAcrossGenerations) {
   EXPECT_EQ(leaders.load(), 10);
 }
 
-TEST(SyncBarrier, CancelledWaiterWithdrawsItsArrival) {
+TEST_P(SyncBarrierTest, CancelledWaiterWithdrawsItsArrival) {
   Barrier b(2);
   TestWaker w;
   {

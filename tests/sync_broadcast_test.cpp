@@ -10,6 +10,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // broadcast: ports of tokio's sync_broadcast.rs behaviours (send to several receivers, subscribe
 // sees later messages only, lagging with the missed count then continuing, closed after the
@@ -25,7 +26,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncBroadcast, EveryReceiverGetsEveryMessage) {
+EDDY_RT_SUITE(SyncBroadcastTest);
+
+TEST_P(SyncBroadcastTest, EveryReceiverGetsEveryMessage) {
   auto [tx, rx1] = broadcast::channel<std::string>(4);
   auto rx2 = tx.subscribe();
   auto n = tx.send("a");
@@ -39,7 +42,7 @@ TEST(SyncBroadcast, EveryReceiverGetsEveryMessage) {
   EXPECT_EQ(rx1.try_recv().error(), SyncError::empty);
 }
 
-TEST(SyncBroadcast, SubscribeSeesOnlyLaterMessages) {
+TEST_P(SyncBroadcastTest, SubscribeSeesOnlyLaterMessages) {
   auto [tx, rx] = broadcast::channel<int>(4);
   ASSERT_TRUE(tx.send(1));
   auto rx2 = tx.subscribe();
@@ -48,7 +51,7 @@ TEST(SyncBroadcast, SubscribeSeesOnlyLaterMessages) {
   EXPECT_EQ(*rx.try_recv(), 1);
 }
 
-TEST(SyncBroadcast, LaggingReceiverLearnsHowManyItMissedThenContinues) {
+TEST_P(SyncBroadcastTest, LaggingReceiverLearnsHowManyItMissedThenContinues) {
   auto [tx, rx] = broadcast::channel<int>(2);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(tx.send(i));
   auto r = rx.try_recv();
@@ -62,7 +65,7 @@ TEST(SyncBroadcast, LaggingReceiverLearnsHowManyItMissedThenContinues) {
   EXPECT_FALSE(lagged_count(std::error_code(SyncError::closed)));
 }
 
-TEST(SyncBroadcast, WaitingReceiverWoken) {
+TEST_P(SyncBroadcastTest, WaitingReceiverWoken) {
   auto [tx, rx] = broadcast::channel<int>(2);
   TestWaker w;
   auto r = rx.recv();
@@ -74,7 +77,7 @@ TEST(SyncBroadcast, WaitingReceiverWoken) {
   EXPECT_EQ(**v, 9);
 }
 
-TEST(SyncBroadcast, ClosedAfterLastSenderButBufferedFirst) {
+TEST_P(SyncBroadcastTest, ClosedAfterLastSenderButBufferedFirst) {
   auto [tx, rx] = broadcast::channel<int>(4);
   auto tx2 = tx;
   ASSERT_TRUE(tx.send(1));
@@ -92,7 +95,7 @@ TEST(SyncBroadcast, ClosedAfterLastSenderButBufferedFirst) {
   EXPECT_EQ(rx.try_recv().error(), SyncError::closed);
 }
 
-TEST(SyncBroadcast, SendWithoutReceiversFails) {
+TEST_P(SyncBroadcastTest, SendWithoutReceiversFails) {
   auto [tx, rx] = broadcast::channel<int>(4);
   { auto gone = std::move(rx); }
   EXPECT_EQ(tx.send(1).error(), SyncError::closed);
@@ -102,7 +105,7 @@ TEST(SyncBroadcast, SendWithoutReceiversFails) {
   EXPECT_EQ(*rx2.try_recv(), 2);
 }
 
-TEST(SyncBroadcast, CancelledRecvLosesNothing) {
+TEST_P(SyncBroadcastTest, CancelledRecvLosesNothing) {
   auto [tx, rx] = broadcast::channel<int>(4);
   TestWaker w;
   {
@@ -114,7 +117,7 @@ TEST(SyncBroadcast, CancelledRecvLosesNothing) {
   EXPECT_EQ(*rx.try_recv(), 6);
 }
 
-TEST(SyncBroadcast, ThreadSenderTaskReceivers) {
+TEST_P(SyncBroadcastTest, ThreadSenderTaskReceivers) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = broadcast::channel<int>(1024);
   auto rx2 = tx.subscribe();
@@ -155,7 +158,7 @@ TEST(SyncBroadcast, ThreadSenderTaskReceivers) {
   EXPECT_EQ(b.first + static_cast<int>(b.second), kN);
 }
 
-TEST(SyncBroadcast, SlotEmptiedOnceEveryReceiverHasIt) {
+TEST_P(SyncBroadcastTest, SlotEmptiedOnceEveryReceiverHasIt) {
   std::atomic<int> live{0};
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<eddy_test::Counted>>(4);
   auto rx2 = tx.subscribe();

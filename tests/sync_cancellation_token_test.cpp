@@ -7,6 +7,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // CancellationToken: ports of tokio-util's sync/tests behaviours (cancel wakes waiters, child
 // tokens follow parents but not vice versa, born-cancelled children, drop guards), cancellation
@@ -19,7 +20,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncCancellationToken, CancelWakesWaiter) {
+EDDY_RT_SUITE(SyncCancellationTokenTest);
+
+TEST_P(SyncCancellationTokenTest, CancelWakesWaiter) {
   CancellationToken t;
   TestWaker w;
   auto c = t.cancelled();
@@ -35,7 +38,7 @@ TEST(SyncCancellationToken, CancelWakesWaiter) {
   EXPECT_TRUE(c2.poll(w.waker()));
 }
 
-TEST(SyncCancellationToken, ChildFollowsParentNotViceVersa) {
+TEST_P(SyncCancellationTokenTest, ChildFollowsParentNotViceVersa) {
   CancellationToken parent;
   auto child = parent.child_token();
   auto grandchild = child.child_token();
@@ -53,7 +56,7 @@ TEST(SyncCancellationToken, ChildFollowsParentNotViceVersa) {
   EXPECT_TRUE(parent.child_token().is_cancelled());  // born cancelled
 }
 
-TEST(SyncCancellationToken, ManyShortLivedChildrenArePruned) {
+TEST_P(SyncCancellationTokenTest, ManyShortLivedChildrenArePruned) {
   CancellationToken parent;
   for (int i = 0; i < 10000; ++i) {
     auto c = parent.child_token();
@@ -64,7 +67,7 @@ TEST(SyncCancellationToken, ManyShortLivedChildrenArePruned) {
   EXPECT_TRUE(kept.is_cancelled());
 }
 
-TEST(SyncCancellationToken, DropGuardCancels) {
+TEST_P(SyncCancellationTokenTest, DropGuardCancels) {
   CancellationToken t;
   { auto g = t.drop_guard(); }
   EXPECT_TRUE(t.is_cancelled());
@@ -76,7 +79,7 @@ TEST(SyncCancellationToken, DropGuardCancels) {
   EXPECT_FALSE(u.is_cancelled());
 }
 
-TEST(SyncCancellationToken, DestroyedWaiterIsUnlinked) {
+TEST_P(SyncCancellationTokenTest, DestroyedWaiterIsUnlinked) {
   CancellationToken t;
   TestWaker w;
   {
@@ -88,7 +91,7 @@ TEST(SyncCancellationToken, DestroyedWaiterIsUnlinked) {
   EXPECT_EQ(w.woken(), 0);
 }
 
-TEST(SyncCancellationToken, TasksStopWhenCancelledFromThread) {
+TEST_P(SyncCancellationTokenTest, TasksStopWhenCancelledFromThread) {
   auto rt = eddy_test::make_rt(false);
   CancellationToken t;
   std::thread th([&] {

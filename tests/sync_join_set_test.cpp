@@ -8,6 +8,7 @@
 
 #include "eddy/sync/notify.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // JoinSet: ports of tokio's task_join_set.rs behaviours (join in completion order, empty set,
 // abort_all, dropping the set aborts its tasks, exceptions surface on join) and a cancelled
@@ -26,7 +27,9 @@ Task<int> after_yields(int v, int yields) {
 
 }  // namespace
 
-TEST(SyncJoinSet, JoinsInCompletionOrder) {
+EDDY_RT_SUITE(SyncJoinSetTest);
+
+TEST_P(SyncJoinSetTest, JoinsInCompletionOrder) {
   auto rt = eddy_test::make_rt(false);
   auto order = rt.block_on([]() -> Task<std::vector<int>> {
     JoinSet<int> set;
@@ -45,7 +48,7 @@ TEST(SyncJoinSet, JoinsInCompletionOrder) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
-TEST(SyncJoinSet, EmptySetJoinsNothing) {
+TEST_P(SyncJoinSetTest, EmptySetJoinsNothing) {
   auto rt = eddy_test::make_rt(false);
   bool none = rt.block_on([]() -> Task<bool> {
     JoinSet<void> set;
@@ -55,7 +58,7 @@ TEST(SyncJoinSet, EmptySetJoinsNothing) {
   EXPECT_TRUE(none);
 }
 
-TEST(SyncJoinSet, AbortAllGivesCancelled) {
+TEST_P(SyncJoinSetTest, AbortAllGivesCancelled) {
   auto rt = eddy_test::make_rt(false);
   std::atomic<int> live{0};
   Notify never;
@@ -80,7 +83,7 @@ TEST(SyncJoinSet, AbortAllGivesCancelled) {
   EXPECT_EQ(cancelled, 4);
 }
 
-TEST(SyncJoinSet, DestroyingSetAbortsTasks) {
+TEST_P(SyncJoinSetTest, DestroyingSetAbortsTasks) {
   auto rt = eddy_test::make_rt(false);
   std::atomic<int> live{0};
   Notify never;
@@ -100,7 +103,7 @@ TEST(SyncJoinSet, DestroyingSetAbortsTasks) {
   }(live, never));
 }
 
-TEST(SyncJoinSet, ExceptionSurfacesOnJoin) {
+TEST_P(SyncJoinSetTest, ExceptionSurfacesOnJoin) {
   auto rt = eddy_test::make_rt(false);
   bool threw = rt.block_on([]() -> Task<bool> {
     JoinSet<int> set;
@@ -118,7 +121,7 @@ TEST(SyncJoinSet, ExceptionSurfacesOnJoin) {
   EXPECT_TRUE(threw);
 }
 
-TEST(SyncJoinSet, ShutdownWaitsForAll) {
+TEST_P(SyncJoinSetTest, ShutdownWaitsForAll) {
   auto rt = eddy_test::make_rt(false);
   std::atomic<int> live{0};
   Notify never;
@@ -136,7 +139,7 @@ TEST(SyncJoinSet, ShutdownWaitsForAll) {
   }(live, never));
 }
 
-TEST(SyncJoinSet, TryJoinNext) {
+TEST_P(SyncJoinSetTest, TryJoinNext) {
   auto rt = eddy_test::make_rt(false);
   rt.block_on([]() -> Task<void> {
     JoinSet<int> set;

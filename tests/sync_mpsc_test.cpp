@@ -10,6 +10,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // mpsc: ports of tokio's sync_mpsc.rs behaviours (buffered send/recv, reserve and permits,
 // try_send full/closed, back-pressure, close, dropped senders), cancellation of waiting senders
@@ -24,7 +25,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncMpsc, SendRecvWithBuffer) {
+EDDY_RT_SUITE(SyncMpscTest);
+
+TEST_P(SyncMpscTest, SendRecvWithBuffer) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = mpsc::channel<int>(16);
   int sum = rt.block_on([](mpsc::Sender<int> t, mpsc::Receiver<int>& r) -> eddy::Task<int> {
@@ -48,7 +51,7 @@ TEST(SyncMpsc, SendRecvWithBuffer) {
   EXPECT_EQ(sum, 3);
 }
 
-TEST(SyncMpsc, TrySendFullAndClosedLeaveValue) {
+TEST_P(SyncMpscTest, TrySendFullAndClosedLeaveValue) {
   auto [tx, rx] = mpsc::channel<std::unique_ptr<int>>(1);
   ASSERT_TRUE(tx.try_send(std::make_unique<int>(1)));
   auto v = std::make_unique<int>(2);
@@ -64,7 +67,7 @@ TEST(SyncMpsc, TrySendFullAndClosedLeaveValue) {
   EXPECT_TRUE(tx.is_closed());
 }
 
-TEST(SyncMpsc, SendWaitsForCapacity) {
+TEST_P(SyncMpscTest, SendWaitsForCapacity) {
   auto [tx, rx] = mpsc::channel<int>(1);
   TestWaker w;
   ASSERT_TRUE(tx.try_send(1));
@@ -82,7 +85,7 @@ TEST(SyncMpsc, SendWaitsForCapacity) {
   EXPECT_EQ(*b, 2);
 }
 
-TEST(SyncMpsc, WaitingSendersServedInOrder) {
+TEST_P(SyncMpscTest, WaitingSendersServedInOrder) {
   auto [tx, rx] = mpsc::channel<int>(1);
   TestWaker w1, w2;
   ASSERT_TRUE(tx.try_send(0));
@@ -100,7 +103,7 @@ TEST(SyncMpsc, WaitingSendersServedInOrder) {
   EXPECT_EQ(*rx.try_recv(), 2);
 }
 
-TEST(SyncMpsc, ReserveThenSendAndUnusedPermitReturnsSlot) {
+TEST_P(SyncMpscTest, ReserveThenSendAndUnusedPermitReturnsSlot) {
   auto [tx, rx] = mpsc::channel<int>(2);
   TestWaker w;
   EXPECT_EQ(tx.capacity(), 2u);
@@ -120,7 +123,7 @@ TEST(SyncMpsc, ReserveThenSendAndUnusedPermitReturnsSlot) {
   EXPECT_EQ(tx.max_capacity(), 2u);
 }
 
-TEST(SyncMpsc, ReceiverCloseFailsWaitingSendKeepsQueued) {
+TEST_P(SyncMpscTest, ReceiverCloseFailsWaitingSendKeepsQueued) {
   auto [tx, rx] = mpsc::channel<int>(1);
   TestWaker w;
   ASSERT_TRUE(tx.try_send(1));
@@ -135,7 +138,7 @@ TEST(SyncMpsc, ReceiverCloseFailsWaitingSendKeepsQueued) {
   EXPECT_EQ(rx.try_recv().error(), SyncError::closed);
 }
 
-TEST(SyncMpsc, LastSenderDropWakesReceiver) {
+TEST_P(SyncMpscTest, LastSenderDropWakesReceiver) {
   auto [tx, rx] = mpsc::channel<int>(4);
   TestWaker w;
   auto tx2 = tx;
@@ -150,7 +153,7 @@ TEST(SyncMpsc, LastSenderDropWakesReceiver) {
   EXPECT_EQ(p->error(), SyncError::closed);
 }
 
-TEST(SyncMpsc, CancelledWaitingSendPassesGrantedSlotOn) {
+TEST_P(SyncMpscTest, CancelledWaitingSendPassesGrantedSlotOn) {
   auto [tx, rx] = mpsc::channel<int>(1);
   TestWaker w1, w2;
   ASSERT_TRUE(tx.try_send(0));
@@ -168,7 +171,7 @@ TEST(SyncMpsc, CancelledWaitingSendPassesGrantedSlotOn) {
   EXPECT_EQ(rx.try_recv().error(), SyncError::empty);
 }
 
-TEST(SyncMpsc, CancelledRecvLosesNothing) {
+TEST_P(SyncMpscTest, CancelledRecvLosesNothing) {
   auto [tx, rx] = mpsc::channel<int>(4);
   TestWaker w;
   {
@@ -179,7 +182,7 @@ TEST(SyncMpsc, CancelledRecvLosesNothing) {
   EXPECT_EQ(*rx.try_recv(), 8);
 }
 
-TEST(SyncMpsc, DroppingReceiverDestroysQueuedMessages) {
+TEST_P(SyncMpscTest, DroppingReceiverDestroysQueuedMessages) {
   std::atomic<int> live{0};
   auto [tx, rx] = mpsc::unbounded_channel<eddy_test::Counted>();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(tx.send(eddy_test::Counted(live)));
@@ -189,7 +192,7 @@ TEST(SyncMpsc, DroppingReceiverDestroysQueuedMessages) {
   EXPECT_EQ(tx.send(eddy_test::Counted(live)).error(), SyncError::closed);
 }
 
-TEST(SyncMpsc, UnboundedKeepsOrderAcrossGrowth) {
+TEST_P(SyncMpscTest, UnboundedKeepsOrderAcrossGrowth) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   // Interleave pushes and pops so the ring wraps and grows while wrapped.
   int next_in = 0, next_out = 0;
@@ -205,7 +208,7 @@ TEST(SyncMpsc, UnboundedKeepsOrderAcrossGrowth) {
   EXPECT_EQ(next_out, next_in);
 }
 
-TEST(SyncMpsc, AbortedSenderTaskLosesNoQueuedMessage) {
+TEST_P(SyncMpscTest, AbortedSenderTaskLosesNoQueuedMessage) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = mpsc::channel<int>(1);
   std::vector<int> got = rt.block_on([](mpsc::Sender<int>& t, mpsc::Receiver<int>& r) -> eddy::Task<std::vector<int>> {
@@ -253,7 +256,7 @@ eddy::Task<int> consume(mpsc::Receiver<Msg>& rx) {
 
 }  // namespace
 
-TEST(SyncMpsc, StressThreadsIntoBoundedChannel) {
+TEST_P(SyncMpscTest, StressThreadsIntoBoundedChannel) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = mpsc::channel<Msg>(16);
   std::vector<std::thread> ts;
@@ -275,7 +278,7 @@ TEST(SyncMpsc, StressThreadsIntoBoundedChannel) {
   EXPECT_EQ(total, kProducers * kPer);
 }
 
-TEST(SyncMpsc, StressThreadsIntoUnboundedChannel) {
+TEST_P(SyncMpscTest, StressThreadsIntoUnboundedChannel) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = mpsc::unbounded_channel<Msg>();
   std::vector<std::thread> ts;
@@ -290,7 +293,7 @@ TEST(SyncMpsc, StressThreadsIntoUnboundedChannel) {
   EXPECT_EQ(total, kProducers * kPer);
 }
 
-TEST(SyncMpsc, BlockingRecvOnThreadFromTask) {
+TEST_P(SyncMpscTest, BlockingRecvOnThreadFromTask) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = mpsc::channel<int>(2);
   std::thread t([r = std::move(rx)]() mutable {
@@ -304,8 +307,8 @@ TEST(SyncMpsc, BlockingRecvOnThreadFromTask) {
   t.join();
 }
 
-TEST(SyncMpsc, SendTimeoutGivesUpAndReturnsTheSlot) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+TEST_P(SyncMpscTest, SendTimeoutGivesUpAndReturnsTheSlot) {
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   ASSERT_TRUE(rt);
   auto [tx, rx] = mpsc::channel<int>(1);
   rt->block_on([](mpsc::Sender<int>& t, mpsc::Receiver<int>& r) -> eddy::Task<void> {
@@ -321,7 +324,7 @@ TEST(SyncMpsc, SendTimeoutGivesUpAndReturnsTheSlot) {
   }(tx, rx));
 }
 
-TEST(SyncMpsc, AbortedSendersNothingLostNothingDuplicated) {
+TEST_P(SyncMpscTest, AbortedSendersNothingLostNothingDuplicated) {
   // Sender tasks count each send that reported success; some are aborted at arbitrary points
   // (waiting for capacity, or granted a slot but not yet run). The receiver must get exactly the
   // messages reported as sent, each once.
@@ -361,7 +364,7 @@ TEST(SyncMpsc, AbortedSendersNothingLostNothingDuplicated) {
   for (int k = 0; k < kTasks; ++k) EXPECT_EQ(received[k], sent[k]) << "task " << k;
 }
 
-TEST(SyncMpsc, SenderClosedCompletesWhenReceiverGoes) {
+TEST_P(SyncMpscTest, SenderClosedCompletesWhenReceiverGoes) {
   auto [tx, rx] = mpsc::channel<int>(1);
   auto utx_rx = mpsc::unbounded_channel<int>();
   TestWaker w;
@@ -380,7 +383,7 @@ TEST(SyncMpsc, SenderClosedCompletesWhenReceiverGoes) {
   EXPECT_TRUE(uc.poll(w.waker()));
 }
 
-TEST(SyncMpsc, RecvManyTakesUpToLimitAndFreesSlots) {
+TEST_P(SyncMpscTest, RecvManyTakesUpToLimitAndFreesSlots) {
   auto [tx, rx] = mpsc::channel<int>(4);
   TestWaker w;
   std::vector<int> out;
@@ -403,7 +406,7 @@ TEST(SyncMpsc, RecvManyTakesUpToLimitAndFreesSlots) {
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3}));
 }
 
-TEST(SyncMpsc, OwnedPermitOutlivesItsPlaceAndGivesSenderBack) {
+TEST_P(SyncMpscTest, OwnedPermitOutlivesItsPlaceAndGivesSenderBack) {
   auto [tx, rx] = mpsc::channel<int>(1);
   TestWaker w;
   std::optional<mpsc::OwnedPermit<int>> permit;

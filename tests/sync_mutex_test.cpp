@@ -8,6 +8,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // Mutex: ports of tokio's sync_mutex.rs behaviours (straight execution, readiness, try_lock,
 // owned guards, aborted waiters) plus FIFO order and a cross-thread counter.
@@ -20,7 +21,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncMutex, StraightExecution) {
+EDDY_RT_SUITE(SyncMutexTest);
+
+TEST_P(SyncMutexTest, StraightExecution) {
   auto rt = eddy_test::make_rt(false);
   Mutex<int> m(100);
   rt.block_on([](Mutex<int>& mm) -> eddy::Task<void> {
@@ -39,7 +42,7 @@ TEST(SyncMutex, StraightExecution) {
   }(m));
 }
 
-TEST(SyncMutex, SecondLockWaitsForGuard) {
+TEST_P(SyncMutexTest, SecondLockWaitsForGuard) {
   Mutex<int> m;
   TestWaker w;
   auto a = m.lock();
@@ -55,7 +58,7 @@ TEST(SyncMutex, SecondLockWaitsForGuard) {
   EXPECT_TRUE(gb->owns_lock());
 }
 
-TEST(SyncMutex, WaitersAreServedInOrder) {
+TEST_P(SyncMutexTest, WaitersAreServedInOrder) {
   auto rt = eddy_test::make_rt(false);
   Mutex<std::vector<int>> m;
   rt.block_on([](Mutex<std::vector<int>>& mm) -> eddy::Task<void> {
@@ -75,7 +78,7 @@ TEST(SyncMutex, WaitersAreServedInOrder) {
   }(m));
 }
 
-TEST(SyncMutex, LockHandedToDestroyedWaiterPassesOn) {
+TEST_P(SyncMutexTest, LockHandedToDestroyedWaiterPassesOn) {
   Mutex<int> m;
   TestWaker w1, w2;
   auto g = m.try_lock();
@@ -92,7 +95,7 @@ TEST(SyncMutex, LockHandedToDestroyedWaiterPassesOn) {
   EXPECT_TRUE(second.poll(w2.waker()));
 }
 
-TEST(SyncMutex, AbortedWaiterDoesNotKeepLock) {
+TEST_P(SyncMutexTest, AbortedWaiterDoesNotKeepLock) {
   auto rt = eddy_test::make_rt(false);
   Mutex<int> m;
   rt.block_on([](Mutex<int>& mm) -> eddy::Task<void> {
@@ -111,7 +114,7 @@ TEST(SyncMutex, AbortedWaiterDoesNotKeepLock) {
   }(m));
 }
 
-TEST(SyncMutex, OwnedGuardKeepsMutexAlive) {
+TEST_P(SyncMutexTest, OwnedGuardKeepsMutexAlive) {
   auto rt = eddy_test::make_rt(false);
   auto m = std::make_shared<Mutex<int>>(5);
   std::weak_ptr<Mutex<int>> weak = m;
@@ -125,7 +128,7 @@ TEST(SyncMutex, OwnedGuardKeepsMutexAlive) {
   EXPECT_TRUE(weak.expired());
 }
 
-TEST(SyncMutex, CrossThreadCounter) {
+TEST_P(SyncMutexTest, CrossThreadCounter) {
   auto rt = eddy_test::make_rt(false);
   Mutex<long> m(0);
   constexpr int kThreads = 3, kPer = 2000;
@@ -145,7 +148,7 @@ TEST(SyncMutex, CrossThreadCounter) {
   EXPECT_EQ(m.get_mut(), static_cast<long>(kThreads + 1) * kPer);
 }
 
-TEST(SyncMutex, TryLockOwned) {
+TEST_P(SyncMutexTest, TryLockOwned) {
   auto m = std::make_shared<Mutex<int>>(3);
   auto g = Mutex<int>::try_lock_owned(m);
   ASSERT_TRUE(g);

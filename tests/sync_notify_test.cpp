@@ -9,6 +9,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // Notify: ports of tokio's sync_notify.rs behaviours, polled by hand with test wakers, plus
 // cancellation (a chosen waiter destroyed before it ran passes its notification on) and a
@@ -19,11 +20,13 @@ namespace {
 using eddy::sync::Notify;
 using eddy_test::TestWaker;
 
-bool ready(Notify::Notified& n, const TestWaker& w) { return n.poll(w.waker()).has_value(); }
+bool ready(Notify::Notified& n, const TestWaker& w) { return n.poll(w.waker()).is_ready(); }
 
 }  // namespace
 
-TEST(SyncNotify, NotifyOneBeforeNotifiedStoresPermit) {
+EDDY_RT_SUITE(SyncNotifyTest);
+
+TEST_P(SyncNotifyTest, NotifyOneBeforeNotifiedStoresPermit) {
   Notify n;
   TestWaker w;
   n.notify_one();
@@ -33,7 +36,7 @@ TEST(SyncNotify, NotifyOneBeforeNotifiedStoresPermit) {
   EXPECT_FALSE(ready(b, w));  // the permit was consumed
 }
 
-TEST(SyncNotify, PermitsDoNotAccumulate) {
+TEST_P(SyncNotifyTest, PermitsDoNotAccumulate) {
   Notify n;
   TestWaker w;
   n.notify_one();
@@ -44,7 +47,7 @@ TEST(SyncNotify, PermitsDoNotAccumulate) {
   EXPECT_FALSE(ready(b, w));
 }
 
-TEST(SyncNotify, NotifiedThenNotifyWakes) {
+TEST_P(SyncNotifyTest, NotifiedThenNotifyWakes) {
   Notify n;
   TestWaker w;
   auto a = n.notified();
@@ -55,7 +58,7 @@ TEST(SyncNotify, NotifiedThenNotifyWakes) {
   EXPECT_TRUE(ready(a, w));
 }
 
-TEST(SyncNotify, NotifyOneIsFifo) {
+TEST_P(SyncNotifyTest, NotifyOneIsFifo) {
   Notify n;
   TestWaker w1, w2;
   auto a = n.notified();
@@ -72,7 +75,7 @@ TEST(SyncNotify, NotifyOneIsFifo) {
   EXPECT_TRUE(ready(b, w2));
 }
 
-TEST(SyncNotify, NotifyWaitersWakesAllAndStoresNoPermit) {
+TEST_P(SyncNotifyTest, NotifyWaitersWakesAllAndStoresNoPermit) {
   Notify n;
   TestWaker w1, w2;
   auto a = n.notified();
@@ -88,7 +91,7 @@ TEST(SyncNotify, NotifyWaitersWakesAllAndStoresNoPermit) {
   EXPECT_FALSE(ready(c, w1));
 }
 
-TEST(SyncNotify, NotifiedCreatedBeforeNotifyWaitersCompletes) {
+TEST_P(SyncNotifyTest, NotifiedCreatedBeforeNotifyWaitersCompletes) {
   Notify n;
   TestWaker w;
   auto a = n.notified();  // created, not yet polled
@@ -98,7 +101,7 @@ TEST(SyncNotify, NotifiedCreatedBeforeNotifyWaitersCompletes) {
   EXPECT_FALSE(ready(b, w));
 }
 
-TEST(SyncNotify, ManyWaitersMoreThanOneWakeBatch) {
+TEST_P(SyncNotifyTest, ManyWaitersMoreThanOneWakeBatch) {
   Notify n;
   TestWaker w;
   constexpr int kN = 100;
@@ -116,7 +119,7 @@ TEST(SyncNotify, ManyWaitersMoreThanOneWakeBatch) {
   for (auto& h : hs) EXPECT_TRUE(ready(h->n, w));
 }
 
-TEST(SyncNotify, DestroyedWaiterIsUnlinked) {
+TEST_P(SyncNotifyTest, DestroyedWaiterIsUnlinked) {
   Notify n;
   TestWaker w1, w2;
   {
@@ -130,7 +133,7 @@ TEST(SyncNotify, DestroyedWaiterIsUnlinked) {
   EXPECT_TRUE(ready(b, w2));
 }
 
-TEST(SyncNotify, ChosenWaiterDestroyedBeforeRunningPassesItOn) {
+TEST_P(SyncNotifyTest, ChosenWaiterDestroyedBeforeRunningPassesItOn) {
   Notify n;
   TestWaker w1, w2;
   auto b = n.notified();
@@ -146,7 +149,7 @@ TEST(SyncNotify, ChosenWaiterDestroyedBeforeRunningPassesItOn) {
   EXPECT_TRUE(ready(b, w2));
 }
 
-TEST(SyncNotify, ChosenWaiterDestroyedWithNobodyElseStoresPermit) {
+TEST_P(SyncNotifyTest, ChosenWaiterDestroyedWithNobodyElseStoresPermit) {
   Notify n;
   TestWaker w;
   {
@@ -158,7 +161,7 @@ TEST(SyncNotify, ChosenWaiterDestroyedWithNobodyElseStoresPermit) {
   EXPECT_TRUE(ready(b, w));
 }
 
-TEST(SyncNotify, NotifyWaitersWaiterDestroyedDoesNotForward) {
+TEST_P(SyncNotifyTest, NotifyWaitersWaiterDestroyedDoesNotForward) {
   Notify n;
   TestWaker w;
   {
@@ -170,7 +173,7 @@ TEST(SyncNotify, NotifyWaitersWaiterDestroyedDoesNotForward) {
   EXPECT_FALSE(ready(b, w));
 }
 
-TEST(SyncNotify, TaskWokenFromAnotherThread) {
+TEST_P(SyncNotifyTest, TaskWokenFromAnotherThread) {
   auto rt = eddy_test::make_rt(false);
   Notify n;
   std::atomic<bool> waiting{false};
@@ -186,7 +189,7 @@ TEST(SyncNotify, TaskWokenFromAnotherThread) {
   t.join();
 }
 
-TEST(SyncNotify, AbortedWaitingTaskIsUnlinked) {
+TEST_P(SyncNotifyTest, AbortedWaitingTaskIsUnlinked) {
   auto rt = eddy_test::make_rt(false);
   Notify n;
   int got = rt.block_on([](Notify& nn) -> eddy::Task<int> {
@@ -210,7 +213,7 @@ TEST(SyncNotify, AbortedWaitingTaskIsUnlinked) {
   EXPECT_EQ(got, 2);
 }
 
-TEST(SyncNotify, CrossThreadPingPongLosesNothing) {
+TEST_P(SyncNotifyTest, CrossThreadPingPongLosesNothing) {
   // Two threads hand a token back and forth 2000 times with notify_one: a lost notification
   // would hang (bounded by block_on_poll never returning, so the test times out).
   Notify a, b;

@@ -8,6 +8,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // oneshot: ports of tokio's sync_oneshot.rs behaviours (send then recv, recv then send, dropped
 // sender, closed receiver, try_recv, tx.closed()), cancellation of a waiting receiver, and a
@@ -21,7 +22,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncOneshot, SendThenRecv) {
+EDDY_RT_SUITE(SyncOneshotTest);
+
+TEST_P(SyncOneshotTest, SendThenRecv) {
   auto [tx, rx] = oneshot::channel<int>();
   ASSERT_TRUE(tx.send(1));
   TestWaker w;
@@ -31,7 +34,7 @@ TEST(SyncOneshot, SendThenRecv) {
   EXPECT_EQ(**p, 1);
 }
 
-TEST(SyncOneshot, RecvThenSendWakes) {
+TEST_P(SyncOneshotTest, RecvThenSendWakes) {
   auto [tx, rx] = oneshot::channel<std::string>();
   TestWaker w;
   auto r = rx.operator co_await();
@@ -43,7 +46,7 @@ TEST(SyncOneshot, RecvThenSendWakes) {
   EXPECT_EQ(**p, "hi");
 }
 
-TEST(SyncOneshot, DroppedSenderClosesReceiver) {
+TEST_P(SyncOneshotTest, DroppedSenderClosesReceiver) {
   auto [tx, rx] = oneshot::channel<int>();
   TestWaker w;
   auto r = rx.operator co_await();
@@ -55,7 +58,7 @@ TEST(SyncOneshot, DroppedSenderClosesReceiver) {
   EXPECT_EQ(p->error(), SyncError::closed);
 }
 
-TEST(SyncOneshot, TryRecvEmptyThenValueThenClosed) {
+TEST_P(SyncOneshotTest, TryRecvEmptyThenValueThenClosed) {
   auto [tx, rx] = oneshot::channel<int>();
   EXPECT_EQ(rx.try_recv().error(), SyncError::empty);
   ASSERT_TRUE(tx.send(7));
@@ -65,7 +68,7 @@ TEST(SyncOneshot, TryRecvEmptyThenValueThenClosed) {
   EXPECT_EQ(rx.try_recv().error(), SyncError::closed);  // the one value is gone
 }
 
-TEST(SyncOneshot, SendToDroppedReceiverKeepsValue) {
+TEST_P(SyncOneshotTest, SendToDroppedReceiverKeepsValue) {
   auto [tx, rx] = oneshot::channel<std::unique_ptr<int>>();
   { auto gone = std::move(rx); }
   EXPECT_TRUE(tx.is_closed());
@@ -76,7 +79,7 @@ TEST(SyncOneshot, SendToDroppedReceiverKeepsValue) {
   EXPECT_EQ(*v, 5);
 }
 
-TEST(SyncOneshot, CloseRefusesLaterSendButKeepsEarlierValue) {
+TEST_P(SyncOneshotTest, CloseRefusesLaterSendButKeepsEarlierValue) {
   {
     auto [tx, rx] = oneshot::channel<int>();
     rx.close();
@@ -93,7 +96,7 @@ TEST(SyncOneshot, CloseRefusesLaterSendButKeepsEarlierValue) {
   }
 }
 
-TEST(SyncOneshot, SenderClosedAwaitable) {
+TEST_P(SyncOneshotTest, SenderClosedAwaitable) {
   auto [tx, rx] = oneshot::channel<int>();
   TestWaker w;
   auto c = tx.closed();
@@ -103,7 +106,7 @@ TEST(SyncOneshot, SenderClosedAwaitable) {
   EXPECT_TRUE(c.poll(w.waker()));
 }
 
-TEST(SyncOneshot, CancelledRecvLosesNothing) {
+TEST_P(SyncOneshotTest, CancelledRecvLosesNothing) {
   auto [tx, rx] = oneshot::channel<int>();
   TestWaker w;
   {
@@ -116,7 +119,7 @@ TEST(SyncOneshot, CancelledRecvLosesNothing) {
   EXPECT_EQ(*v, 3);
 }
 
-TEST(SyncOneshot, AbortedReceiverTaskThenValueStillThere) {
+TEST_P(SyncOneshotTest, AbortedReceiverTaskThenValueStillThere) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = oneshot::channel<int>();
   int got = rt.block_on([](oneshot::Sender<int>& t, oneshot::Receiver<int>& r) -> eddy::Task<int> {
@@ -134,7 +137,7 @@ TEST(SyncOneshot, AbortedReceiverTaskThenValueStillThere) {
   EXPECT_EQ(got, 11);
 }
 
-TEST(SyncOneshot, ValueFromAnotherThread) {
+TEST_P(SyncOneshotTest, ValueFromAnotherThread) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = oneshot::channel<int>();
   std::thread t([s = std::move(tx)]() mutable { EXPECT_TRUE(s.send(99)); });
@@ -146,7 +149,7 @@ TEST(SyncOneshot, ValueFromAnotherThread) {
   EXPECT_EQ(got, 99);
 }
 
-TEST(SyncOneshot, BlockingRecvOnThread) {
+TEST_P(SyncOneshotTest, BlockingRecvOnThread) {
   auto [tx, rx] = oneshot::channel<int>();
   std::thread t([r = std::move(rx)]() mutable {
     auto v = r.blocking_recv();

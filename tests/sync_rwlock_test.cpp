@@ -8,6 +8,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // RwLock: ports of tokio's sync_rwlock.rs behaviours (shared reads, exclusive writes, pending
 // writer holds back later readers, max readers, try_read/try_write, downgrade) and cancellation.
@@ -20,7 +21,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncRwLock, ReadsAreShared) {
+EDDY_RT_SUITE(SyncRwLockTest);
+
+TEST_P(SyncRwLockTest, ReadsAreShared) {
   RwLock<int> l(1);
   TestWaker w;
   auto a = l.read();
@@ -32,7 +35,7 @@ TEST(SyncRwLock, ReadsAreShared) {
   EXPECT_EQ(**gb, 1);
 }
 
-TEST(SyncRwLock, WriteIsExclusive) {
+TEST_P(SyncRwLockTest, WriteIsExclusive) {
   RwLock<int> l;
   TestWaker w;
   auto wr = l.write();
@@ -50,7 +53,7 @@ TEST(SyncRwLock, WriteIsExclusive) {
   EXPECT_EQ(**gr, 7);
 }
 
-TEST(SyncRwLock, PendingWriterHoldsBackLaterReaders) {
+TEST_P(SyncRwLockTest, PendingWriterHoldsBackLaterReaders) {
   RwLock<int> l;
   TestWaker ww, wr;
   auto r1 = l.try_read();
@@ -70,7 +73,7 @@ TEST(SyncRwLock, PendingWriterHoldsBackLaterReaders) {
   EXPECT_TRUE(r2.poll(wr.waker()));
 }
 
-TEST(SyncRwLock, CancelledWriterLetsQueuedReadersIn) {
+TEST_P(SyncRwLockTest, CancelledWriterLetsQueuedReadersIn) {
   RwLock<int> l;
   TestWaker ww, wr;
   auto r1 = l.try_read();
@@ -85,7 +88,7 @@ TEST(SyncRwLock, CancelledWriterLetsQueuedReadersIn) {
   EXPECT_TRUE(r2.poll(wr.waker()));
 }
 
-TEST(SyncRwLock, MaxReaders) {
+TEST_P(SyncRwLockTest, MaxReaders) {
   RwLock<int> l(0, 2);
   auto a = l.try_read();
   auto b = l.try_read();
@@ -95,7 +98,7 @@ TEST(SyncRwLock, MaxReaders) {
   EXPECT_TRUE(l.try_read());
 }
 
-TEST(SyncRwLock, DowngradeKeepsWritersOut) {
+TEST_P(SyncRwLockTest, DowngradeKeepsWritersOut) {
   RwLock<int> l;
   TestWaker w;
   auto gw = l.try_write();
@@ -109,7 +112,7 @@ TEST(SyncRwLock, DowngradeKeepsWritersOut) {
   EXPECT_TRUE(l.try_write());
 }
 
-TEST(SyncRwLock, TasksAndThreads) {
+TEST_P(SyncRwLockTest, TasksAndThreads) {
   auto rt = eddy_test::make_rt(false);
   RwLock<long> l(0);
   std::thread t([&] {
@@ -138,7 +141,7 @@ TEST(SyncRwLock, TasksAndThreads) {
   EXPECT_EQ(l.get_mut(), 2000);
 }
 
-TEST(SyncRwLock, OwnedGuardsKeepLockAliveAndExclude) {
+TEST_P(SyncRwLockTest, OwnedGuardsKeepLockAliveAndExclude) {
   auto l = std::make_shared<RwLock<int>>(1);
   std::weak_ptr<RwLock<int>> weak = l;
   TestWaker w;

@@ -9,6 +9,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // Semaphore: ports of tokio's sync_semaphore.rs / batch_semaphore tests, FIFO fairness with
 // acquire_many, and the cancellation cases (a partly assigned waiter, a granted waiter that never
@@ -24,7 +25,9 @@ using AcquirePoll = eddy::Poll<eddy::Result<eddy::sync::SemaphorePermit>>;
 
 }  // namespace
 
-TEST(SyncSemaphore, TryAcquireAndReleaseOnDrop) {
+EDDY_RT_SUITE(SyncSemaphoreTest);
+
+TEST_P(SyncSemaphoreTest, TryAcquireAndReleaseOnDrop) {
   Semaphore s(2);
   {
     auto p1 = s.try_acquire();
@@ -39,7 +42,7 @@ TEST(SyncSemaphore, TryAcquireAndReleaseOnDrop) {
   EXPECT_EQ(s.available_permits(), 2u);
 }
 
-TEST(SyncSemaphore, TryAcquireMany) {
+TEST_P(SyncSemaphoreTest, TryAcquireMany) {
   Semaphore s(5);
   auto p = s.try_acquire(3);
   ASSERT_TRUE(p);
@@ -48,7 +51,7 @@ TEST(SyncSemaphore, TryAcquireMany) {
   EXPECT_TRUE(s.try_acquire(2));
 }
 
-TEST(SyncSemaphore, AcquireReadyAtOnceWhenAvailable) {
+TEST_P(SyncSemaphoreTest, AcquireReadyAtOnceWhenAvailable) {
   Semaphore s(1);
   TestWaker w;
   auto a = s.acquire();
@@ -58,7 +61,7 @@ TEST(SyncSemaphore, AcquireReadyAtOnceWhenAvailable) {
   EXPECT_EQ(s.available_permits(), 0u);
 }
 
-TEST(SyncSemaphore, WaiterWokenByRelease) {
+TEST_P(SyncSemaphoreTest, WaiterWokenByRelease) {
   Semaphore s(1);
   TestWaker w;
   auto held = s.try_acquire();
@@ -72,7 +75,7 @@ TEST(SyncSemaphore, WaiterWokenByRelease) {
   ASSERT_TRUE(r && *r);
 }
 
-TEST(SyncSemaphore, FifoAcquireManyBlocksLaterSmallerWaiters) {
+TEST_P(SyncSemaphoreTest, FifoAcquireManyBlocksLaterSmallerWaiters) {
   Semaphore s(0);
   TestWaker wa, wb;
   auto a = s.acquire(2);
@@ -95,7 +98,7 @@ TEST(SyncSemaphore, FifoAcquireManyBlocksLaterSmallerWaiters) {
   EXPECT_EQ((*ra)->num_permits(), 2u);
 }
 
-TEST(SyncSemaphore, AcquireTakesPartialPermitsThenWaits) {
+TEST_P(SyncSemaphoreTest, AcquireTakesPartialPermitsThenWaits) {
   Semaphore s(1);
   TestWaker w;
   auto a = s.acquire(3);
@@ -107,7 +110,7 @@ TEST(SyncSemaphore, AcquireTakesPartialPermitsThenWaits) {
   EXPECT_EQ((*r)->num_permits(), 3u);
 }
 
-TEST(SyncSemaphore, CancelledPartlyAssignedWaiterGivesPermitsOn) {
+TEST_P(SyncSemaphoreTest, CancelledPartlyAssignedWaiterGivesPermitsOn) {
   Semaphore s(0);
   TestWaker wa, wb;
   auto bw = s.acquire(1);
@@ -124,7 +127,7 @@ TEST(SyncSemaphore, CancelledPartlyAssignedWaiterGivesPermitsOn) {
   EXPECT_EQ(s.available_permits(), 0u);
 }
 
-TEST(SyncSemaphore, GrantedWaiterDestroyedBeforeRunningReturnsPermit) {
+TEST_P(SyncSemaphoreTest, GrantedWaiterDestroyedBeforeRunningReturnsPermit) {
   Semaphore s(0);
   TestWaker w;
   {
@@ -137,7 +140,7 @@ TEST(SyncSemaphore, GrantedWaiterDestroyedBeforeRunningReturnsPermit) {
   EXPECT_EQ(s.available_permits(), 2u);
 }
 
-TEST(SyncSemaphore, GrantedWaiterDestroyedBeforeRunningWakesNextWaiter) {
+TEST_P(SyncSemaphoreTest, GrantedWaiterDestroyedBeforeRunningWakesNextWaiter) {
   Semaphore s(0);
   TestWaker wa, wb;
   auto b = s.acquire(1);
@@ -153,7 +156,7 @@ TEST(SyncSemaphore, GrantedWaiterDestroyedBeforeRunningWakesNextWaiter) {
   ASSERT_TRUE(r && *r);
 }
 
-TEST(SyncSemaphore, CloseFailsWaitersAndNewAcquires) {
+TEST_P(SyncSemaphoreTest, CloseFailsWaitersAndNewAcquires) {
   Semaphore s(1);
   TestWaker w;
   auto held = s.try_acquire();
@@ -175,7 +178,7 @@ TEST(SyncSemaphore, CloseFailsWaitersAndNewAcquires) {
   EXPECT_EQ(s.available_permits(), 1u);
 }
 
-TEST(SyncSemaphore, CloseReturnsPartialAssignments) {
+TEST_P(SyncSemaphoreTest, CloseReturnsPartialAssignments) {
   Semaphore s(1);
   TestWaker w;
   auto a = s.acquire(2);
@@ -185,7 +188,7 @@ TEST(SyncSemaphore, CloseReturnsPartialAssignments) {
   EXPECT_EQ(s.available_permits(), 1u);
 }
 
-TEST(SyncSemaphore, ForgetAndMerge) {
+TEST_P(SyncSemaphoreTest, ForgetAndMerge) {
   Semaphore s(3);
   auto p = s.try_acquire();
   auto q = s.try_acquire();
@@ -198,7 +201,7 @@ TEST(SyncSemaphore, ForgetAndMerge) {
   EXPECT_EQ(s.available_permits(), 0u);
 }
 
-TEST(SyncSemaphore, OwnedPermitKeepsSemaphoreAlive) {
+TEST_P(SyncSemaphoreTest, OwnedPermitKeepsSemaphoreAlive) {
   auto s = std::make_shared<Semaphore>(1);
   std::weak_ptr<Semaphore> weak = s;
   auto p = eddy::sync::try_acquire_owned(s);
@@ -210,7 +213,7 @@ TEST(SyncSemaphore, OwnedPermitKeepsSemaphoreAlive) {
   EXPECT_TRUE(weak.expired());
 }
 
-TEST(SyncSemaphore, AcquireOwnedWaits) {
+TEST_P(SyncSemaphoreTest, AcquireOwnedWaits) {
   auto s = std::make_shared<Semaphore>(0);
   TestWaker w;
   auto a = eddy::sync::acquire_owned(s, 2);
@@ -223,7 +226,7 @@ TEST(SyncSemaphore, AcquireOwnedWaits) {
   EXPECT_EQ(s->available_permits(), 2u);
 }
 
-TEST(SyncSemaphore, TasksNeverExceedPermits) {
+TEST_P(SyncSemaphoreTest, TasksNeverExceedPermits) {
   auto rt = eddy_test::make_rt(false);
   Semaphore s(2);
   int max_seen = rt.block_on([](Semaphore& sem) -> eddy::Task<int> {
@@ -247,7 +250,7 @@ TEST(SyncSemaphore, TasksNeverExceedPermits) {
   EXPECT_EQ(s.available_permits(), 2u);
 }
 
-TEST(SyncSemaphore, AbortedTaskGrantedPermitIsNotLost) {
+TEST_P(SyncSemaphoreTest, AbortedTaskGrantedPermitIsNotLost) {
   auto rt = eddy_test::make_rt(false);
   Semaphore s(0);
   rt.block_on([](Semaphore& sem) -> eddy::Task<void> {
@@ -264,7 +267,7 @@ TEST(SyncSemaphore, AbortedTaskGrantedPermitIsNotLost) {
   }(s));
 }
 
-TEST(SyncSemaphore, CrossThreadReleasesReachTask) {
+TEST_P(SyncSemaphoreTest, CrossThreadReleasesReachTask) {
   auto rt = eddy_test::make_rt(false);
   Semaphore s(0);
   constexpr int kThreads = 4, kPer = 500;
@@ -288,7 +291,7 @@ TEST(SyncSemaphore, CrossThreadReleasesReachTask) {
   EXPECT_EQ(s.available_permits(), 0u);
 }
 
-TEST(SyncSemaphore, StressThreadsTryAcquireTasksAcquire) {
+TEST_P(SyncSemaphoreTest, StressThreadsTryAcquireTasksAcquire) {
   // Threads take and return permits with try_acquire while tasks wait in acquire(): the number in
   // use never exceeds the permits, and every permit is back at the end.
   auto rt = eddy_test::make_rt(false);

@@ -8,6 +8,7 @@
 #include "eddy/sync/notify.hpp"
 #include "eddy/time.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // scoped/TaskScope: the scope ends after its children, a throwing body aborts them first, a
 // child's exception surfaces after the others ended, destroying the scope aborts the children.
@@ -21,7 +22,9 @@ using eddy::sync::TaskScope;
 
 }  // namespace
 
-TEST(SyncTaskScope, EndsOnlyAfterChildren) {
+EDDY_RT_SUITE(SyncTaskScopeTest);
+
+TEST_P(SyncTaskScopeTest, EndsOnlyAfterChildren) {
   auto rt = eddy_test::make_rt(false);
   int done = rt.block_on([]() -> Task<int> {
     int finished = 0;
@@ -38,7 +41,7 @@ TEST(SyncTaskScope, EndsOnlyAfterChildren) {
   EXPECT_EQ(done, 4);
 }
 
-TEST(SyncTaskScope, ThrowingBodyAbortsChildren) {
+TEST_P(SyncTaskScopeTest, ThrowingBodyAbortsChildren) {
   auto rt = eddy_test::make_rt(false);
   std::atomic<int> live{0};
   Notify never;
@@ -56,7 +59,7 @@ TEST(SyncTaskScope, ThrowingBodyAbortsChildren) {
   EXPECT_EQ(live.load(), 0);
 }
 
-TEST(SyncTaskScope, ChildExceptionAfterOthersFinish) {
+TEST_P(SyncTaskScopeTest, ChildExceptionAfterOthersFinish) {
   auto rt = eddy_test::make_rt(false);
   int finished = 0;
   EXPECT_THROW(rt.block_on([](int& f) -> Task<void> {
@@ -76,8 +79,8 @@ TEST(SyncTaskScope, ChildExceptionAfterOthersFinish) {
   EXPECT_EQ(finished, 1);
 }
 
-TEST(SyncTaskScope, TimedOutScopeAbortsChildren) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+TEST_P(SyncTaskScopeTest, TimedOutScopeAbortsChildren) {
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   ASSERT_TRUE(rt);
   std::atomic<int> live{0};
   Notify never;

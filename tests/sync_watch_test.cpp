@@ -7,6 +7,7 @@
 
 #include "support/rt_helpers.hpp"
 #include "support/test_waker.hpp"
+#include "support/rt_kinds.hpp"
 
 // watch: ports of tokio's sync_watch.rs behaviours (single receiver, multiple receivers, latest
 // value only, sender dropped, send with no receivers, borrow_and_update), cancellation and a
@@ -20,7 +21,9 @@ using eddy_test::TestWaker;
 
 }  // namespace
 
-TEST(SyncWatch, SingleReceiverSeesChange) {
+EDDY_RT_SUITE(SyncWatchTest);
+
+TEST_P(SyncWatchTest, SingleReceiverSeesChange) {
   auto [tx, rx] = watch::channel<std::string>("one");
   TestWaker w;
   EXPECT_EQ(*rx.borrow(), "one");
@@ -34,7 +37,7 @@ TEST(SyncWatch, SingleReceiverSeesChange) {
   EXPECT_FALSE(*rx.has_changed());
 }
 
-TEST(SyncWatch, OnlyLatestValueIsSeen) {
+TEST_P(SyncWatchTest, OnlyLatestValueIsSeen) {
   auto [tx, rx] = watch::channel<int>(0);
   ASSERT_TRUE(tx.send(1));
   ASSERT_TRUE(tx.send(2));
@@ -48,7 +51,7 @@ TEST(SyncWatch, OnlyLatestValueIsSeen) {
   EXPECT_FALSE(c2.poll(w.waker()));  // all three were one change
 }
 
-TEST(SyncWatch, MultipleReceiversAllWoken) {
+TEST_P(SyncWatchTest, MultipleReceiversAllWoken) {
   auto [tx, rx1] = watch::channel<int>(0);
   auto rx2 = tx.subscribe();
   TestWaker w1, w2;
@@ -64,7 +67,7 @@ TEST(SyncWatch, MultipleReceiversAllWoken) {
   EXPECT_EQ(*rx2.borrow(), 5);
 }
 
-TEST(SyncWatch, BorrowAndUpdateMarksSeen) {
+TEST_P(SyncWatchTest, BorrowAndUpdateMarksSeen) {
   auto [tx, rx] = watch::channel<int>(0);
   ASSERT_TRUE(tx.send(1));
   EXPECT_TRUE(*rx.has_changed());
@@ -76,7 +79,7 @@ TEST(SyncWatch, BorrowAndUpdateMarksSeen) {
   EXPECT_FALSE(*rx.has_changed());
 }
 
-TEST(SyncWatch, SenderDroppedClosesReceivers) {
+TEST_P(SyncWatchTest, SenderDroppedClosesReceivers) {
   auto [tx, rx] = watch::channel<int>(0);
   TestWaker w;
   auto c = rx.changed();
@@ -90,7 +93,7 @@ TEST(SyncWatch, SenderDroppedClosesReceivers) {
   EXPECT_EQ(*rx.borrow(), 0);  // the last value stays readable
 }
 
-TEST(SyncWatch, ValueSentThenSenderDroppedIsStillReported) {
+TEST_P(SyncWatchTest, ValueSentThenSenderDroppedIsStillReported) {
   auto [tx, rx] = watch::channel<int>(0);
   ASSERT_TRUE(tx.send(4));
   { auto gone = std::move(tx); }
@@ -104,7 +107,7 @@ TEST(SyncWatch, ValueSentThenSenderDroppedIsStillReported) {
   EXPECT_EQ(r2->error(), SyncError::closed);
 }
 
-TEST(SyncWatch, SendWithoutReceiversFailsSendReplaceStores) {
+TEST_P(SyncWatchTest, SendWithoutReceiversFailsSendReplaceStores) {
   auto [tx, rx] = watch::channel<int>(1);
   { auto gone = std::move(rx); }
   EXPECT_TRUE(tx.is_closed());
@@ -114,7 +117,7 @@ TEST(SyncWatch, SendWithoutReceiversFailsSendReplaceStores) {
   EXPECT_EQ(*tx.borrow(), 3);
 }
 
-TEST(SyncWatch, CancelledChangedKeepsChangeForNextCall) {
+TEST_P(SyncWatchTest, CancelledChangedKeepsChangeForNextCall) {
   auto [tx, rx] = watch::channel<int>(0);
   TestWaker w;
   {
@@ -127,7 +130,7 @@ TEST(SyncWatch, CancelledChangedKeepsChangeForNextCall) {
   EXPECT_TRUE(c.poll(w.waker()));
 }
 
-TEST(SyncWatch, ReceiverTaskFollowsSenderThread) {
+TEST_P(SyncWatchTest, ReceiverTaskFollowsSenderThread) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = watch::channel<int>(0);
   std::thread t([s = std::move(tx)]() mutable {
@@ -146,7 +149,7 @@ TEST(SyncWatch, ReceiverTaskFollowsSenderThread) {
   EXPECT_EQ(last, 1000);
 }
 
-TEST(SyncWatch, SenderClosedWhenLastReceiverGoes) {
+TEST_P(SyncWatchTest, SenderClosedWhenLastReceiverGoes) {
   auto [tx, rx] = watch::channel<int>(0);
   auto rx2 = rx;
   TestWaker w;

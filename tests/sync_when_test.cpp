@@ -12,6 +12,7 @@
 #include "eddy/sync/notify.hpp"
 #include "eddy/time.hpp"
 #include "support/rt_helpers.hpp"
+#include "support/rt_kinds.hpp"
 
 // when_all / when_any: values in order, void tasks, the first to finish wins, losers' frames
 // destroyed before when_any returns (and what they held released), composing with timeout,
@@ -37,7 +38,9 @@ Task<int> wait_forever(std::atomic<int>& live, Notify& n) {
 
 }  // namespace
 
-TEST(SyncWhen, AllReturnsValuesInArgumentOrder) {
+EDDY_RT_SUITE(SyncWhenTest);
+
+TEST_P(SyncWhenTest, AllReturnsValuesInArgumentOrder) {
   auto rt = eddy_test::make_rt(false);
   auto t = rt.block_on([]() -> Task<std::tuple<int, std::monostate, std::string>> {
     co_return co_await when_all(after_yields(1, 5), []() -> Task<void> { co_await eddy::yield_now(); }(),
@@ -47,7 +50,7 @@ TEST(SyncWhen, AllReturnsValuesInArgumentOrder) {
   EXPECT_EQ(std::get<2>(t), "x");
 }
 
-TEST(SyncWhen, AllOfVector) {
+TEST_P(SyncWhenTest, AllOfVector) {
   auto rt = eddy_test::make_rt(false);
   auto v = rt.block_on([]() -> Task<std::vector<int>> {
     std::vector<Task<int>> ts;
@@ -57,7 +60,7 @@ TEST(SyncWhen, AllOfVector) {
   EXPECT_EQ(v, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
-TEST(SyncWhen, AllRunsChildrenConcurrently) {
+TEST_P(SyncWhenTest, AllRunsChildrenConcurrently) {
   // a waits for b's notification: only works if both run at the same time.
   auto rt = eddy_test::make_rt(false);
   Notify n;
@@ -75,7 +78,7 @@ TEST(SyncWhen, AllRunsChildrenConcurrently) {
   EXPECT_EQ(t, std::make_tuple(1, 2));
 }
 
-TEST(SyncWhen, AnyFirstWinsAndLosersAreDestroyedBeforeReturn) {
+TEST_P(SyncWhenTest, AnyFirstWinsAndLosersAreDestroyedBeforeReturn) {
   auto rt = eddy_test::make_rt(false);
   std::atomic<int> live{0};
   Notify never;
@@ -87,7 +90,7 @@ TEST(SyncWhen, AnyFirstWinsAndLosersAreDestroyedBeforeReturn) {
   }(live, never));
 }
 
-TEST(SyncWhen, AnyReleasesWhatLosersHeld) {
+TEST_P(SyncWhenTest, AnyReleasesWhatLosersHeld) {
   auto rt = eddy_test::make_rt(false);
   eddy::sync::Mutex<int> m;
   rt.block_on([](eddy::sync::Mutex<int>& mm) -> Task<void> {
@@ -103,7 +106,7 @@ TEST(SyncWhen, AnyReleasesWhatLosersHeld) {
   }(m));
 }
 
-TEST(SyncWhen, AnyLoserWaitingOnChannelLosesNoMessage) {
+TEST_P(SyncWhenTest, AnyLoserWaitingOnChannelLosesNoMessage) {
   auto rt = eddy_test::make_rt(false);
   auto [tx, rx] = eddy::sync::mpsc::channel<int>(4);
   rt.block_on([](eddy::sync::mpsc::Sender<int>& t, eddy::sync::mpsc::Receiver<int>& r) -> Task<void> {
@@ -123,8 +126,8 @@ TEST(SyncWhen, AnyLoserWaitingOnChannelLosesNoMessage) {
   }(tx, rx));
 }
 
-TEST(SyncWhen, AnyComposesWithTimeout) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().start_paused(true).build();
+TEST_P(SyncWhenTest, AnyComposesWithTimeout) {
+  auto rt = eddy_test::rt_builder().enable_all().start_paused(true).build();
   ASSERT_TRUE(rt);
   std::atomic<int> live{0};
   Notify never;
@@ -136,7 +139,7 @@ TEST(SyncWhen, AnyComposesWithTimeout) {
   }(live, never));
 }
 
-TEST(SyncWhen, AllRethrowsChildException) {
+TEST_P(SyncWhenTest, AllRethrowsChildException) {
   auto rt = eddy_test::make_rt(false);
   EXPECT_THROW(rt.block_on([]() -> Task<void> {
     (void)co_await when_all(after_yields(1, 1), []() -> Task<int> {

@@ -149,7 +149,11 @@ class Receiver {
 
   // The value if it was sent; SyncError::empty while the sender may still send; SyncError::closed
   // when the sender was dropped without sending (or the value was already received).
-  Result<T> try_recv() { return poll_recv(nullptr).value_or(Result<T>(SyncError::empty)); }
+  Result<T> try_recv() {
+    auto p = poll_recv(nullptr);
+    if (p.is_pending()) return Result<T>(SyncError::empty);
+    return std::move(*p);
+  }
 
   class [[nodiscard]] Recv : public eddy::detail::PollAwaiter<Recv, Result<T>> {
    public:

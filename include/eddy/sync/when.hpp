@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "eddy/sync/detail/config.hpp"
-#include "eddy/detail/child_task.hpp"
+#include "eddy/time/detail/child_task.hpp"
 #include "eddy/detail/fatal.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/task.hpp"
