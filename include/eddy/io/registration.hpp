@@ -6,6 +6,7 @@
 // The future-style API (readiness()) takes any number of waiters.
 #pragma once
 
+#include <cerrno>
 #include <memory>
 #include <system_error>
 #include <type_traits>
@@ -23,14 +24,20 @@
 
 namespace eddy::io {
 
-// True for the error a non-blocking syscall gives when it would block.
-inline bool is_would_block(std::error_code ec) noexcept {
-  return ec == std::errc::resource_unavailable_try_again ||
-         ec == std::errc::operation_would_block;
+// Would-block has one error everywhere in eddy (socket try_*, AsyncFd::try_io, Registration):
+// EAGAIN in std::system_category(), what the syscalls themselves give. User code compares it
+// portably with `ec == std::errc::resource_unavailable_try_again`.
+inline std::error_code would_block_error() noexcept {
+  return {EAGAIN, std::system_category()};
 }
 
-inline std::error_code would_block_error() noexcept {
-  return std::make_error_code(std::errc::resource_unavailable_try_again);
+// The one would-block predicate: EAGAIN (== EWOULDBLOCK on Linux) in the system category, or in
+// the generic one (a closure given to try_io may have built its error with std::errc). A value
+// and an address compare, no virtual call: it runs on every EAGAIN of the I/O path.
+inline bool is_would_block(std::error_code ec) noexcept {
+  static_assert(EAGAIN == EWOULDBLOCK);
+  return ec.value() == EAGAIN &&
+         (ec.category() == std::system_category() || ec.category() == std::generic_category());
 }
 
 class Registration {
