@@ -27,9 +27,9 @@ namespace eddy::net {
 
 class UnixDatagram {
  public:
-  using RecvAwaiter = detail::IoAwaiter<detail::RecvOp>;
+  using RecvAwaiter = detail::DatagramRecvAwaiter<detail::RecvOp>;
   using SendAwaiter = detail::IoAwaiter<detail::SendOp>;
-  using RecvFromAwaiter = detail::IoAwaiter<detail::RecvFromOp<UnixSocketAddr>>;
+  using RecvFromAwaiter = detail::DatagramRecvAwaiter<detail::RecvFromOp<UnixSocketAddr>>;
   using SendToAwaiter = detail::IoAwaiter<detail::SendToOp>;
 
   static Result<UnixDatagram> bind(const UnixSocketAddr& addr);
@@ -49,11 +49,11 @@ class UnixDatagram {
   Result<void> connect(std::string_view path);
 
   SendAwaiter send(ConstBuffer buf) noexcept { return {io_, io::Direction::Write, detail::SendOp{io_.fd(), buf}}; }
-  RecvAwaiter recv(MutableBuffer buf) noexcept { return {io_, io::Direction::Read, detail::RecvOp{io_.fd(), buf, 0}}; }
+  RecvAwaiter recv(MutableBuffer buf) noexcept { return {io_, detail::RecvOp{io_.fd(), buf, 0}}; }
   SendToAwaiter send_to(ConstBuffer buf, const UnixSocketAddr& target) noexcept;
   // co_await: Result<std::pair<size_t, UnixSocketAddr>>.
   RecvFromAwaiter recv_from(MutableBuffer buf) noexcept {
-    return {io_, io::Direction::Read, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0}};
+    return {io_, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0}};
   }
 
   Result<std::size_t> try_send(ConstBuffer buf);
@@ -62,7 +62,7 @@ class UnixDatagram {
   Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_from(MutableBuffer buf);
 
   detail::ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
-  detail::ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
+  detail::ReadyAwaiter readable() noexcept { return ready(detail::kRecvInterest); }
   detail::ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
   Poll<Result<Ready>> poll_recv_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Read); }
   Poll<Result<Ready>> poll_send_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Write); }

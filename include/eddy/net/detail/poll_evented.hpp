@@ -19,11 +19,13 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -56,12 +58,53 @@ inline Result<std::size_t> sys_send(int fd, ConstBuffer buf, int flags) noexcept
   }
 }
 
-// io::is_would_block for the errors our own syscalls produce (always system_category): a value
-// and an address compare instead of two virtual error_condition lookups on every EAGAIN.
-// (Also keeps UBSan's vptr check, which needs a spare fd, out of the EMFILE path.)
-inline bool is_eagain(std::error_code ec) noexcept {
-  static_assert(EAGAIN == EWOULDBLOCK);
-  return ec.value() == EAGAIN && ec.category() == std::system_category();
+// At most this many buffers of a vectored read or write are used per syscall (the rest are
+// left for the next call, as a short transfer would).
+inline constexpr std::size_t kMaxIoVecs = 64;
+
+// Copies up to kMaxIoVecs buffers into `iov`; gives the count and the total length.
+template <class Buffer>
+inline std::pair<std::size_t, std::size_t> to_iovecs(std::span<const Buffer> bufs, iovec* iov) noexcept {
+  const std::size_t n = bufs.size() < kMaxIoVecs ? bufs.size() : kMaxIoVecs;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i].iov_base = const_cast<std::byte*>(bufs[i].data());
+    iov[i].iov_len = bufs[i].size();
+    total += bufs[i].size();
+  }
+  return {n, total};
+}
+
+// recvmsg()/sendmsg() over several buffers (sendmsg with MSG_NOSIGNAL, which writev lacks).
+inline Result<std::size_t> sys_recv_vectored(int fd, std::span<const MutableBuffer> bufs, int flags) noexcept {
+  iovec iov[kMaxIoVecs];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = to_iovecs(bufs, iov).first;
+  for (;;) {
+    const ssize_t n = ::recvmsg(fd, &msg, flags);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+inline Result<std::size_t> sys_send_vectored(int fd, std::span<const ConstBuffer> bufs, int flags) noexcept {
+  iovec iov[kMaxIoVecs];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = to_iovecs(bufs, iov).first;
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+// The bytes a vectored transfer of `bufs` can move in one syscall.
+template <class Buffer>
+inline std::size_t vectored_len(std::span<const Buffer> bufs) noexcept {
+  std::size_t total = 0;
+  const std::size_t n = bufs.size() < kMaxIoVecs ? bufs.size() : kMaxIoVecs;
+  for (std::size_t i = 0; i < n; ++i) total += bufs[i].size();
+  return total;
 }
 
 class PollEvented {
@@ -107,6 +150,21 @@ class PollEvented {
     return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
   }
 
+  // Vectored stream read/write: one recvmsg/sendmsg over up to kMaxIoVecs buffers, with the
+  // same short-transfer rule as poll_read/poll_write.
+  Poll<Result<std::size_t>> poll_read_vectored(const Waker& waker, std::span<const MutableBuffer> bufs) noexcept {
+    return poll_stream(waker, io::Direction::Read, vectored_len(bufs), [&] { return sys_recv_vectored(fd_, bufs, 0); });
+  }
+  Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs) noexcept {
+    return poll_stream(waker, io::Direction::Write, vectored_len(bufs), [&] { return sys_send_vectored(fd_, bufs, 0); });
+  }
+  Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) noexcept {
+    return try_io(Interest::READABLE, [&] { return sys_recv_vectored(fd_, bufs, 0); });
+  }
+  Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) noexcept {
+    return try_io(Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); });
+  }
+
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
   // writes with try_write after every read.
   Result<std::size_t> try_read(MutableBuffer buf) noexcept {
@@ -132,7 +190,7 @@ class PollEvented {
       if (!ev) return Pending;
       if (!*ev) return R(ev->error());
       R r = f();
-      if (r || !is_eagain(r.error())) return r;
+      if (r || !io::is_would_block(r.error())) return r;
       coop::restore_one();
       reg_->clear_readiness(**ev);
     }
@@ -150,9 +208,9 @@ class PollEvented {
   template <class F>
   auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
     const io::ReadyEvent ev = reg_->scheduled_io().ready_event(interest);
-    if (ev.ready.is_empty()) return std::error_code(EAGAIN, std::system_category());
+    if (ev.ready.is_empty()) return io::would_block_error();
     auto r = f();
-    if (!r && is_eagain(r.error())) reg_->clear_readiness(ev);
+    if (!r && io::is_would_block(r.error())) reg_->clear_readiness(ev);
     return r;
   }
 
@@ -170,7 +228,7 @@ class PollEvented {
         if (*r != 0 && *r < len) reg_->clear_readiness(**ev);
         return r;
       }
-      if (!is_eagain(r.error())) return r;
+      if (!io::is_would_block(r.error())) return r;
       coop::restore_one();
       reg_->clear_readiness(**ev);
     }
