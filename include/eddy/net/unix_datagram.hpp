@@ -2,9 +2,14 @@
 // path or abstract name (bind), unbound (it can send, but nobody can address a reply to it),
 // or one of a connected pair (pair).
 //
+// Receives (recv, recv_from, try_recv*) wait for readable OR a pending socket error, like
+// UdpSocket's: when the peer of a connected pair drops our unread datagrams (it connected
+// elsewhere), the ECONNRESET it leaves us arrives as an error-only event, and a waiting recv
+// returns it. readable() completes on it too; poll_recv_ready() watches read readiness only.
+//
 // Cancellation (destroying the awaiting coroutine while suspended): recv/recv_from have
-// received nothing; send/send_to have sent nothing. Each completed operation takes one unit of
-// coop budget.
+// received nothing (the datagram, or the pending error, stays queued); send/send_to have sent
+// nothing. Each completed operation takes one unit of coop budget.
 #pragma once
 
 #include <cstddef>
