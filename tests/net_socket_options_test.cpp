@@ -38,6 +38,11 @@ TEST(NetSocketOptions, TcpStreamGettersReadBackTheSetters) {
     CO_ASSERT_TRUE(!bad);
     EXPECT_EQ(bad.error(), std::errc::invalid_argument);
     EXPECT_EQ(*s.ttl(), 17u);
+
+    auto l = eddy::net::TcpListener::bind(eddy_test::loopback_any_port());
+    CO_ASSERT_OK(l);
+    CO_ASSERT_OK(l->set_ttl(42));
+    EXPECT_EQ(*l->ttl(), 42u);
   }());
 }
 
