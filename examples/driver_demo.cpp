@@ -123,7 +123,7 @@ int main() {
         break;
       }
       if (errno == EINTR) continue;
-      if (!eddy::io::is_would_block(eddy::last_error())) return fail("read", eddy::last_error());
+      if (eddy::last_error() != std::errc::resource_unavailable_try_again) return fail("read", eddy::last_error());
       // Drained: forget the readiness we consumed. The event's tick makes this a no-op if a
       // newer edge arrived after we polled, so no notification can be lost.
       reg->clear_readiness(event);

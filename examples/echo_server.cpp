@@ -52,7 +52,7 @@ eddy::Task<void> serve(eddy::net::TcpStream stream) {
     if (!n || *n == 0) break;  // error, or the peer closed its side: we are done
     auto w = stream.try_write(eddy::net::ConstBuffer(g_scratch, *n));
     std::size_t sent = w ? *w : 0;
-    if (!w && !eddy::io::is_would_block(w.error())) break;
+    if (!w && w.error() != std::errc::resource_unavailable_try_again) break;  // would-block: EAGAIN
     if (sent < *n) {
       // The socket is full: keep the rest in a buffer of our own (g_scratch is reused by the
       // next task to run) and wait until it is all sent. Reading stops meanwhile, which is the

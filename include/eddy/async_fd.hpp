@@ -122,10 +122,12 @@ class AsyncFd {
 
   class ReadyAwaiter : public detail::PollAwaiter<ReadyAwaiter, Result<AsyncFdReadyGuard>> {
    public:
-    ReadyAwaiter(io::Registration& reg, Interest interest) noexcept
-        : reg_(&reg), readiness_(reg.scheduled_io(), interest) {}
+    ReadyAwaiter(io::Registration& reg, Interest interest) noexcept : reg_(&reg), interest_(interest) {}
+    // Only before the first poll (the waiter is made then), so that timeout() can own it.
+    ReadyAwaiter(ReadyAwaiter&& o) noexcept : reg_(o.reg_), interest_(o.interest_) {}
     Poll<Result<AsyncFdReadyGuard>> poll(const Waker& waker) noexcept {
-      auto ev = readiness_.poll(waker);
+      if (!readiness_) readiness_.emplace(reg_->scheduled_io(), interest_);
+      auto ev = readiness_->poll(waker);
       if (ev.is_pending()) return Pending;
       if (ev->is_shutdown) return Result<AsyncFdReadyGuard>(Error::shutdown);
       return Result<AsyncFdReadyGuard>(AsyncFdReadyGuard(*reg_, *ev));
@@ -133,7 +135,8 @@ class AsyncFd {
 
    private:
     io::Registration* reg_;
-    io::Readiness readiness_;
+    Interest interest_;
+    std::optional<io::Readiness> readiness_;
   };
 
   // co_await: Result<AsyncFdReadyGuard>, or Error::shutdown.
@@ -159,6 +162,9 @@ class AsyncFd {
    public:
     AsyncIoAwaiter(io::Registration& reg, Interest interest, F f) noexcept(std::is_nothrow_move_constructible_v<F>)
         : reg_(&reg), interest_(interest), f_(std::move(f)) {}
+    // Only before the first poll (the waiter is made then).
+    AsyncIoAwaiter(AsyncIoAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<F>)
+        : reg_(o.reg_), interest_(o.interest_), f_(std::move(o.f_)) {}
 
     Poll<R> poll(const Waker& waker) {
       // The registration's one readiness loop, waiting through a list waiter (any number of
@@ -189,7 +195,8 @@ class AsyncFd {
   }
 
   // Runs `f` only if the fd is ready for `interest` (combined interests work); clears the
-  // readiness when `f` would block. Not ready: would-block without calling `f`.
+  // readiness when `f` would block (io::is_would_block). Not ready: io::would_block_error()
+  // (EAGAIN in the system category, as every socket try_* gives) without calling `f`.
   template <class F>
   auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
     return reg_->try_io(interest, std::forward<F>(f));

@@ -11,6 +11,14 @@
 
 namespace eddy {
 
+// Tag that makes a Result hold an error: Result<T>(eddy::unexpect, ec). Needed only where the
+// value type is std::error_code itself (there a bare std::error_code is the value); generic code
+// uses it always.
+struct unexpect_t {
+  explicit unexpect_t() = default;
+};
+inline constexpr unexpect_t unexpect{};
+
 namespace detail {
 
 // Storage for Result<T>: the value or the error, in one union, and which one it holds.
@@ -22,7 +30,7 @@ struct ResultStorage {
   ResultStorage(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : has_(true) {
     ::new (static_cast<void*>(&value_)) T(std::move(v));
   }
-  ResultStorage(std::error_code ec) noexcept : ec_(ec), has_(false) {}
+  ResultStorage(unexpect_t, std::error_code ec) noexcept : ec_(ec), has_(false) {}
   ResultStorage(const ResultStorage& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
       : ec_(o.ec_), has_(o.has_) {
     if (has_) ::new (static_cast<void*>(&value_)) T(o.value_);
@@ -73,7 +81,7 @@ struct ResultStorage {
 template <class T>
 struct ResultStorage<T, true> {
   ResultStorage(T&& v) noexcept : value_(v), cat_(nullptr) {}
-  ResultStorage(std::error_code ec) noexcept : err_(ec.value()), cat_(&ec.category()) {}
+  ResultStorage(unexpect_t, std::error_code ec) noexcept : err_(ec.value()), cat_(&ec.category()) {}
 
   bool has() const noexcept { return cat_ == nullptr; }
   std::error_code err() const noexcept { return {err_, *cat_}; }
@@ -102,11 +110,16 @@ class [[nodiscard]] Result : private detail::ResultStorage<T> {
 
   Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
       : Storage(std::move(value)) {}
-  Result(std::error_code ec) noexcept : Storage(ec) {  // NOLINT: implicit by design
+  // An error. For Result<std::error_code> a bare std::error_code is the value: make its errors
+  // with eddy::unexpect (an error code enum such as eddy::Error is an error for every T).
+  Result(std::error_code ec) noexcept  // NOLINT: implicit by design
+    requires(!std::is_same_v<T, std::error_code>)
+      : Result(unexpect, ec) {}
+  Result(unexpect_t, std::error_code ec) noexcept : Storage(unexpect, ec) {
     assert(ec && "a Result holding an error needs a non-zero error_code");
   }
   template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
-  Result(E e) noexcept : Result(std::error_code(e)) {}  // NOLINT: implicit by design
+  Result(E e) noexcept : Result(unexpect, std::error_code(e)) {}  // NOLINT: implicit by design
 
   bool has_value() const noexcept { return has(); }
   explicit operator bool() const noexcept { return has(); }
@@ -138,6 +151,7 @@ class [[nodiscard]] Result<void> {
  public:
   Result() noexcept = default;
   Result(std::error_code ec) noexcept : ec_(ec) {}  // NOLINT: implicit by design
+  Result(unexpect_t, std::error_code ec) noexcept : ec_(ec) {}
   template <class E, std::enable_if_t<std::is_error_code_enum_v<E>, int> = 0>
   Result(E e) noexcept : ec_(e) {}  // NOLINT: implicit by design
 

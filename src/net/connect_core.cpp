@@ -2,15 +2,21 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 #include "net/sys.hpp"
 
 namespace eddy::net::detail {
+
+ConnectCore::~ConnectCore() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 Poll<Result<PollEvented>> ConnectCore::poll(const Waker& waker, int family, const sockaddr* addr, socklen_t len) {
   using R = Result<PollEvented>;
   if (!started_) {
     started_ = true;
-    auto fd = sys::socket(family, SOCK_STREAM);
+    Result<int> fd = fd_ >= 0 ? Result<int>(std::exchange(fd_, -1)) : sys::socket(family, SOCK_STREAM);
     if (!fd) return R(fd.error());
     const int rc = ::connect(*fd, addr, len);
     // EINTR: the connection keeps going asynchronously, just as with EINPROGRESS.

@@ -3,6 +3,7 @@
 #include "eddy/net/shutdown.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 namespace eddy::net::sys {
@@ -53,6 +54,42 @@ Result<void> set_linger(int fd, std::optional<std::chrono::seconds> linger) noex
   l.l_linger = linger ? static_cast<int>(linger->count()) : 0;
   if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) return last_error();
   return {};
+}
+
+Result<std::optional<std::chrono::seconds>> linger(int fd) noexcept {
+  ::linger l{};
+  socklen_t len = sizeof l;
+  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) != 0) return last_error();
+  if (l.l_onoff == 0) return std::optional<std::chrono::seconds>();
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
+}
+
+Result<bool> is_ipv6(int fd) noexcept {
+  auto d = int_option(fd, SOL_SOCKET, SO_DOMAIN);
+  if (!d) return d.error();
+  return *d == AF_INET6;
+}
+
+Result<void> set_ttl(int fd, std::uint32_t ttl) noexcept {
+  auto v6 = is_ipv6(fd);
+  if (!v6) return v6.error();
+  if (ttl > 255) return std::make_error_code(std::errc::invalid_argument);
+  return *v6 ? set_int_option(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, static_cast<int>(ttl))
+             : set_int_option(fd, IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+Result<std::uint32_t> ttl(int fd) noexcept {
+  auto v6 = is_ipv6(fd);
+  if (!v6) return v6.error();
+  auto v = *v6 ? int_option(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) : int_option(fd, IPPROTO_IP, IP_TTL);
+  if (!v) return v.error();
+  return static_cast<std::uint32_t>(*v);
+}
+
+Result<bool> bool_option(int fd, int level, int name) noexcept {
+  auto v = int_option(fd, level, name);
+  if (!v) return v.error();
+  return *v != 0;
 }
 
 std::error_code take_error(int fd) noexcept {

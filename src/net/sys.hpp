@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 #include "eddy/net/socket_addr.hpp"
@@ -24,6 +25,14 @@ Result<void> set_int_option(int fd, int level, int name, int value) noexcept;
 Result<int> int_option(int fd, int level, int name) noexcept;
 
 Result<void> set_linger(int fd, std::optional<std::chrono::seconds> linger) noexcept;
+Result<std::optional<std::chrono::seconds>> linger(int fd) noexcept;
+// IP_TTL, or IPV6_UNICAST_HOPS when the socket is IPv6 (SO_DOMAIN). 0..255.
+Result<void> set_ttl(int fd, std::uint32_t ttl) noexcept;
+Result<std::uint32_t> ttl(int fd) noexcept;
+// True when the socket's family is AF_INET6.
+Result<bool> is_ipv6(int fd) noexcept;
+// A boolean option (an int that is zero or not).
+Result<bool> bool_option(int fd, int level, int name) noexcept;
 
 // SO_ERROR, as an error (empty when there is none).
 std::error_code take_error(int fd) noexcept;

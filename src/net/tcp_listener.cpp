@@ -37,5 +37,7 @@ Poll<Result<TcpListener::Accepted>> TcpListener::poll_accept(const Waker& waker)
 }
 
 Result<SocketAddr> TcpListener::local_addr() const { return sys::local_addr(io_.fd()); }
+Result<void> TcpListener::set_ttl(std::uint32_t ttl) { return sys::set_ttl(io_.fd(), ttl); }
+Result<std::uint32_t> TcpListener::ttl() const { return sys::ttl(io_.fd()); }
 
 }  // namespace eddy::net

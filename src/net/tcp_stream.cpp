@@ -49,6 +49,10 @@ Result<void> TcpStream::set_linger(std::optional<std::chrono::seconds> linger) {
   return sys::set_linger(io_.fd(), linger);
 }
 
+Result<std::optional<std::chrono::seconds>> TcpStream::linger() const { return sys::linger(io_.fd()); }
+Result<void> TcpStream::set_ttl(std::uint32_t ttl) { return sys::set_ttl(io_.fd(), ttl); }
+Result<std::uint32_t> TcpStream::ttl() const { return sys::ttl(io_.fd()); }
+
 std::error_code TcpStream::take_error() const { return sys::take_error(io_.fd()); }
 
 }  // namespace eddy::net

@@ -88,13 +88,13 @@ Result<std::size_t> UnixDatagram::try_send(ConstBuffer buf) {
   return io_.try_io(Interest::WRITABLE, detail::SendOp{io_.fd(), buf});
 }
 Result<std::size_t> UnixDatagram::try_recv(MutableBuffer buf) {
-  return io_.try_io(Interest::READABLE, detail::RecvOp{io_.fd(), buf, 0});
+  return io_.try_io(detail::kRecvInterest, detail::RecvOp{io_.fd(), buf, 0});
 }
 Result<std::size_t> UnixDatagram::try_send_to(ConstBuffer buf, const UnixSocketAddr& target) {
   return io_.try_io(Interest::WRITABLE, send_to_op(io_.fd(), buf, target));
 }
 Result<std::pair<std::size_t, UnixSocketAddr>> UnixDatagram::try_recv_from(MutableBuffer buf) {
-  return io_.try_io(Interest::READABLE, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0});
+  return io_.try_io(detail::kRecvInterest, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0});
 }
 
 Result<UnixSocketAddr> UnixDatagram::local_addr() const { return sys::local_unix_addr(io_.fd()); }

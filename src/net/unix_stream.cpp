@@ -43,6 +43,17 @@ Result<UnixStream> UnixStream::from_fd(OwnedFd fd) {
 Result<void> UnixStream::shutdown(Shutdown how) { return sys::shutdown(io_.fd(), to_shut_how(how)); }
 Result<UnixSocketAddr> UnixStream::local_addr() const { return sys::local_unix_addr(io_.fd()); }
 Result<UnixSocketAddr> UnixStream::peer_addr() const { return sys::peer_unix_addr(io_.fd()); }
+Result<UCred> UnixStream::peer_cred() const {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(io_.fd(), SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return last_error();
+  UCred out;
+  if (c.pid != 0) out.pid = c.pid;
+  out.uid = c.uid;
+  out.gid = c.gid;
+  return out;
+}
+
 std::error_code UnixStream::take_error() const { return sys::take_error(io_.fd()); }
 
 }  // namespace eddy::net

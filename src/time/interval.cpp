@@ -1,6 +1,7 @@
 #include "eddy/time/interval.hpp"
 
 #include <system_error>
+#include <utility>
 
 namespace eddy::time {
 
@@ -18,7 +19,11 @@ Result<Interval> interval(Duration period) noexcept { return interval_at(Instant
 
 Poll<Instant> Interval::poll_tick(const Waker& waker) noexcept {
   // A shut-down driver: the tick is returned anyway (the task is about to be destroyed).
-  if (!delay_.poll(waker)) return Pending;
+  if (!delay_.poll(waker)) {
+    waiter_.clone_from(waker);
+    return Pending;
+  }
+  waiter_.reset();
   const Instant scheduled = delay_.deadline();
   const Instant now = Instant::now();
   const Instant next =
@@ -39,6 +44,15 @@ Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexce
   return scheduled + period_;
 }
 
-void Interval::reset() noexcept { delay_.reset(Instant::now() + period_); }
+void Interval::reset_at(Instant deadline) noexcept {
+  delay_.reset(deadline);
+  // The sleep forgot its timer; the waiting task re-polls and waits for the new deadline.
+  if (waiter_) std::exchange(waiter_, Waker()).wake();
+}
+void Interval::reset() noexcept { reset_at(Instant::now() + period_); }
+void Interval::reset_immediately() noexcept { reset_at(Instant::now()); }
+void Interval::reset_after(Duration after) noexcept {
+  reset_at(Instant::now() + (after < Duration::zero() ? Duration::zero() : after));
+}
 
 }  // namespace eddy::time

@@ -5,7 +5,8 @@
 //   stream lives.
 // - into_split() gives owned halves (OwnedReadHalf<S>, OwnedWriteHalf<S>) that share the stream
 //   (one allocation); the socket closes when both are gone. Destroying an OwnedWriteHalf shuts
-//   down the write side (the peer reads end-of-stream), as tokio does.
+//   down the write side (the peer reads end-of-stream), as tokio does. reunite() puts the two
+//   halves of one stream back into the stream.
 //
 // Each direction has its own waker slot in the driver, so one reader and one writer never
 // steal each other's wake-ups. Two tasks reading (or two writing) at once is not supported.
@@ -15,6 +16,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
+#include <system_error>
 #include <utility>
 
 #include "eddy/interest.hpp"
@@ -33,6 +36,9 @@ class ReadHalf {
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
+  auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }
+  auto read_vectored(std::span<const MutableBuffer> bufs) noexcept { return s_->read_vectored(bufs); }
+  Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) { return s_->try_read_vectored(bufs); }
   Result<std::size_t> try_read(MutableBuffer buf) { return s_->try_read(buf); }
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
     return s_->poll_read(waker, buf);
@@ -52,6 +58,8 @@ class WriteHalf {
   auto write(ConstBuffer buf) noexcept { return s_->write(buf); }
   auto write_all(ConstBuffer buf) noexcept { return s_->write_all(buf); }
   auto writable() noexcept { return s_->writable(); }
+  auto write_vectored(std::span<const ConstBuffer> bufs) noexcept { return s_->write_vectored(bufs); }
+  Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) { return s_->try_write_vectored(bufs); }
   Result<std::size_t> try_write(ConstBuffer buf) { return s_->try_write(buf); }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return s_->poll_write(waker, buf);
@@ -66,6 +74,9 @@ class WriteHalf {
 };
 
 template <class S>
+class OwnedWriteHalf;
+
+template <class S>
 class OwnedReadHalf {
  public:
   explicit OwnedReadHalf(std::shared_ptr<S> stream) noexcept : s_(std::move(stream)) {}
@@ -73,12 +84,30 @@ class OwnedReadHalf {
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
+  auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }
+  auto read_vectored(std::span<const MutableBuffer> bufs) noexcept { return s_->read_vectored(bufs); }
+  Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) { return s_->try_read_vectored(bufs); }
   Result<std::size_t> try_read(MutableBuffer buf) { return s_->try_read(buf); }
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
     return s_->poll_read(waker, buf);
   }
   auto peer_addr() const { return s_->peer_addr(); }
   auto local_addr() const { return s_->local_addr(); }
+
+  // True when `w` is the other half of the same stream.
+  bool is_pair_of(const OwnedWriteHalf<S>& w) const noexcept { return s_ && s_ == w.s_; }
+
+  // Puts the stream back together (tokio's reunite). On success both halves are left empty and
+  // nothing is shut down. When `w` belongs to another stream: std::errc::invalid_argument,
+  // and both halves are left as they were.
+  Result<S> reunite(OwnedWriteHalf<S>& w) {
+    if (!is_pair_of(w)) return std::make_error_code(std::errc::invalid_argument);
+    w.s_.reset();
+    w.shutdown_on_drop_ = false;
+    S out = std::move(*s_);  // the halves were its only owners
+    s_.reset();
+    return out;
+  }
 
  private:
   std::shared_ptr<S> s_;
@@ -103,6 +132,8 @@ class OwnedWriteHalf {
   auto write(ConstBuffer buf) noexcept { return s_->write(buf); }
   auto write_all(ConstBuffer buf) noexcept { return s_->write_all(buf); }
   auto writable() noexcept { return s_->writable(); }
+  auto write_vectored(std::span<const ConstBuffer> bufs) noexcept { return s_->write_vectored(bufs); }
+  Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) { return s_->try_write_vectored(bufs); }
   Result<std::size_t> try_write(ConstBuffer buf) { return s_->try_write(buf); }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return s_->poll_write(waker, buf);
@@ -117,8 +148,16 @@ class OwnedWriteHalf {
   void shutdown_on_drop() noexcept {
     if (s_ && shutdown_on_drop_) (void)s_->shutdown();
   }
+  template <class>
+  friend class OwnedReadHalf;
   std::shared_ptr<S> s_;
   bool shutdown_on_drop_ = true;
 };
+
+// The same as r.reunite(w).
+template <class S>
+Result<S> reunite(OwnedReadHalf<S>& r, OwnedWriteHalf<S>& w) {
+  return r.reunite(w);
+}
 
 }  // namespace eddy::net

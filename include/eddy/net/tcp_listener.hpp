@@ -18,6 +18,7 @@
 // the kernel's backlog for the next accept.
 #pragma once
 
+#include <cstdint>
 #include <utility>
 
 #include "eddy/detail/poll_awaiter.hpp"
@@ -64,6 +65,9 @@ class TcpListener {
   Poll<Result<Accepted>> poll_accept(const Waker& waker);
 
   Result<SocketAddr> local_addr() const;
+  // IP_TTL (IPV6_UNICAST_HOPS on IPv6) of the accepted connections' packets, 0..255.
+  Result<void> set_ttl(std::uint32_t ttl);
+  Result<std::uint32_t> ttl() const;
   int fd() const noexcept { return io_.fd(); }
 
  private:

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -81,8 +82,12 @@ class TcpStream : public detail::StreamBase<TcpStream> {
   Result<SocketAddr> peer_addr() const;
   Result<void> set_nodelay(bool on);
   Result<bool> nodelay() const;
-  // SO_LINGER; Some(0s) makes close() send a reset (RST) instead of a FIN.
+  // SO_LINGER; Some(0s) makes close() send a reset (RST) instead of a FIN. nullopt is off.
   Result<void> set_linger(std::optional<std::chrono::seconds> linger);
+  Result<std::optional<std::chrono::seconds>> linger() const;
+  // IP_TTL (IPV6_UNICAST_HOPS on an IPv6 socket): the hop limit of outgoing packets.
+  Result<void> set_ttl(std::uint32_t ttl);
+  Result<std::uint32_t> ttl() const;
   // The pending socket error (SO_ERROR), cleared by reading it; empty if none.
   std::error_code take_error() const;
 

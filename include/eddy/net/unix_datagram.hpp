@@ -2,9 +2,14 @@
 // path or abstract name (bind), unbound (it can send, but nobody can address a reply to it),
 // or one of a connected pair (pair).
 //
+// Receives (recv, recv_from, try_recv*) wait for readable OR a pending socket error, like
+// UdpSocket's: when the peer of a connected pair drops our unread datagrams (it connected
+// elsewhere), the ECONNRESET it leaves us arrives as an error-only event, and a waiting recv
+// returns it. readable() completes on it too; poll_recv_ready() watches read readiness only.
+//
 // Cancellation (destroying the awaiting coroutine while suspended): recv/recv_from have
-// received nothing; send/send_to have sent nothing. Each completed operation takes one unit of
-// coop budget.
+// received nothing (the datagram, or the pending error, stays queued); send/send_to have sent
+// nothing. Each completed operation takes one unit of coop budget.
 #pragma once
 
 #include <cstddef>
@@ -27,9 +32,9 @@ namespace eddy::net {
 
 class UnixDatagram {
  public:
-  using RecvAwaiter = detail::IoAwaiter<detail::RecvOp>;
+  using RecvAwaiter = detail::DatagramRecvAwaiter<detail::RecvOp>;
   using SendAwaiter = detail::IoAwaiter<detail::SendOp>;
-  using RecvFromAwaiter = detail::IoAwaiter<detail::RecvFromOp<UnixSocketAddr>>;
+  using RecvFromAwaiter = detail::DatagramRecvAwaiter<detail::RecvFromOp<UnixSocketAddr>>;
   using SendToAwaiter = detail::IoAwaiter<detail::SendToOp>;
 
   static Result<UnixDatagram> bind(const UnixSocketAddr& addr);
@@ -49,11 +54,11 @@ class UnixDatagram {
   Result<void> connect(std::string_view path);
 
   SendAwaiter send(ConstBuffer buf) noexcept { return {io_, io::Direction::Write, detail::SendOp{io_.fd(), buf}}; }
-  RecvAwaiter recv(MutableBuffer buf) noexcept { return {io_, io::Direction::Read, detail::RecvOp{io_.fd(), buf, 0}}; }
+  RecvAwaiter recv(MutableBuffer buf) noexcept { return {io_, detail::RecvOp{io_.fd(), buf, 0}}; }
   SendToAwaiter send_to(ConstBuffer buf, const UnixSocketAddr& target) noexcept;
   // co_await: Result<std::pair<size_t, UnixSocketAddr>>.
   RecvFromAwaiter recv_from(MutableBuffer buf) noexcept {
-    return {io_, io::Direction::Read, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0}};
+    return {io_, detail::RecvFromOp<UnixSocketAddr>{io_.fd(), buf, 0}};
   }
 
   Result<std::size_t> try_send(ConstBuffer buf);
@@ -62,7 +67,7 @@ class UnixDatagram {
   Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_from(MutableBuffer buf);
 
   detail::ReadyAwaiter ready(Interest interest) noexcept { return {io_, interest}; }
-  detail::ReadyAwaiter readable() noexcept { return ready(Interest::READABLE); }
+  detail::ReadyAwaiter readable() noexcept { return ready(detail::kRecvInterest); }
   detail::ReadyAwaiter writable() noexcept { return ready(Interest::WRITABLE); }
   Poll<Result<Ready>> poll_recv_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Read); }
   Poll<Result<Ready>> poll_send_ready(const Waker& waker) noexcept { return io_.poll_ready(waker, io::Direction::Write); }

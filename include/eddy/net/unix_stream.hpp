@@ -24,6 +24,7 @@
 #include "eddy/net/detail/stream_base.hpp"
 #include "eddy/net/split.hpp"
 #include "eddy/net/shutdown.hpp"
+#include "eddy/net/ucred.hpp"
 #include "eddy/net/unix_socket_addr.hpp"
 #include "eddy/owned_fd.hpp"
 #include "eddy/poll.hpp"
@@ -63,6 +64,8 @@ class UnixStream : public detail::StreamBase<UnixStream> {
 
   Result<UnixSocketAddr> local_addr() const;
   Result<UnixSocketAddr> peer_addr() const;
+  // The connecting process's credentials (SO_PEERCRED), recorded when the connection was made.
+  Result<UCred> peer_cred() const;
   std::error_code take_error() const;
 };
 

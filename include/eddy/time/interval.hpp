@@ -22,6 +22,7 @@
 #include "eddy/result.hpp"
 #include "eddy/time/instant.hpp"
 #include "eddy/time/sleep.hpp"
+#include "eddy/waker.hpp"
 
 namespace eddy::time {
 
@@ -35,6 +36,9 @@ class Interval {
   class TickAwaiter : public detail::PollAwaiter<TickAwaiter, Instant> {
    public:
     explicit TickAwaiter(Interval& iv) noexcept : iv_(&iv) {}
+    TickAwaiter(TickAwaiter&&) noexcept = default;
+    // Forgets the waiting task (a destroyed wait must not keep it alive nor be woken by reset).
+    ~TickAwaiter() { iv_->waiter_.reset(); }
     Poll<Instant> poll(const Waker& waker) noexcept { return iv_->poll_tick(waker); }
 
    private:
@@ -46,8 +50,18 @@ class Interval {
   // The poll-style form of tick().
   Poll<Instant> poll_tick(const Waker& waker) noexcept;
 
+  // Resetting moves the next tick; the ticks after it follow one period apart from it (the
+  // missed-tick behaviour then applies to the new schedule). A task suspended in tick() (on
+  // this thread, e.g. another task's) is woken and waits for the new instant.
+  //
   // The next tick is one period from now.
   void reset() noexcept;
+  // The next tick is now (a tick() completes at once).
+  void reset_immediately() noexcept;
+  // The next tick is `after` from now (saturating; a negative duration means now).
+  void reset_after(Duration after) noexcept;
+  // The next tick is at `deadline` (an instant in the past means now, and counts as late).
+  void reset_at(Instant deadline) noexcept;
 
   Duration period() const noexcept { return period_; }
   MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
@@ -60,6 +74,8 @@ class Interval {
   Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
 
   Sleep delay_;
+  // The task waiting in tick(), woken by the reset_* calls so that it waits for the new instant.
+  Waker waiter_;
   Duration period_;
   MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
 };

@@ -10,8 +10,14 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
+
+#include "eddy/coop.hpp"
+#include "eddy/interest.hpp"
+#include "eddy/io/detail/registration.hpp"
 
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/net/buffer.hpp"
@@ -40,6 +46,30 @@ class WriteAwaiter : public eddy::detail::PollAwaiter<WriteAwaiter, Result<std::
  private:
   PollEvented* io_;
   ConstBuffer buf_;
+};
+
+// One vectored read (recvmsg) into `bufs`, in order; see PollEvented::poll_read_vectored.
+class ReadVectoredAwaiter : public eddy::detail::PollAwaiter<ReadVectoredAwaiter, Result<std::size_t>> {
+ public:
+  ReadVectoredAwaiter(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept : io_(&io), bufs_(bufs) {}
+  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_read_vectored(waker, bufs_); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Read); }
+
+ private:
+  PollEvented* io_;
+  std::span<const MutableBuffer> bufs_;
+};
+
+// One vectored write (sendmsg) from `bufs`, in order.
+class WriteVectoredAwaiter : public eddy::detail::PollAwaiter<WriteVectoredAwaiter, Result<std::size_t>> {
+ public:
+  WriteVectoredAwaiter(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept : io_(&io), bufs_(bufs) {}
+  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_write_vectored(waker, bufs_); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Write); }
+
+ private:
+  PollEvented* io_;
+  std::span<const ConstBuffer> bufs_;
 };
 
 // Fills the whole buffer; the end of the stream first gives NetError::unexpected_eof.
@@ -86,19 +116,23 @@ class WriteAllAwaiter : public eddy::detail::PollAwaiter<WriteAllAwaiter, Result
 
 // Future-style readiness (any number of waiters; no budget). Gives the Ready set seen, which
 // may be spurious or empty: callers try their operation and wait again on would-block.
+// Movable until its first poll (the waiter is made then), so that timeout() can own it.
 class ReadyAwaiter : public eddy::detail::PollAwaiter<ReadyAwaiter, Result<Ready>> {
  public:
-  ReadyAwaiter(PollEvented& io, Interest interest) noexcept
-      : readiness_(io.registration().scheduled_io(), interest) {}
+  ReadyAwaiter(PollEvented& io, Interest interest) noexcept : io_(&io), interest_(interest) {}
+  ReadyAwaiter(ReadyAwaiter&& o) noexcept : io_(o.io_), interest_(o.interest_) {}
   Poll<Result<Ready>> poll(const Waker& waker) noexcept {
-    auto ev = readiness_.poll(waker);
+    if (!readiness_) readiness_.emplace(io_->registration().scheduled_io(), interest_);
+    auto ev = readiness_->poll(waker);
     if (!ev) return Pending;
     if (ev->is_shutdown) return Result<Ready>(Error::shutdown);
     return Result<Ready>(ev->ready);
   }
 
  private:
-  io::Readiness readiness_;
+  PollEvented* io_;
+  Interest interest_;
+  std::optional<io::Readiness> readiness_;
 };
 
 // Runs `f` (returning a Result) under `direction`'s readiness until it does not block.
@@ -116,6 +150,62 @@ class IoAwaiter : public eddy::detail::PollAwaiter<IoAwaiter<F>, std::invoke_res
   PollEvented* io_;
   io::Direction direction_;
   F f_;
+};
+
+// What every datagram receive waits for (as tokio's receives do): readable, or a pending socket
+// error. A connected UDP socket whose peer is gone gets its ICMP error as EPOLLERR|EPOLLOUT,
+// with nothing readable; waiting for read readiness alone would sleep forever, while the
+// receive syscall would return the error (ECONNREFUSED) at once.
+inline constexpr Interest kRecvInterest = Interest::READABLE | Interest::ERROR;
+
+// Runs `f` (returning a Result) under `interest` until it does not block. It waits on a list
+// waiter (io::Readiness), not on a direction's waker slot: the read slot is woken by read
+// readiness only (so a datagram receive, which waits for kRecvInterest, could not use it), and
+// an operation such as peek must not take the slot of a concurrent read. One unit of budget
+// per call of `f` that does not block.
+//
+// Cancellation: destroying it while suspended only unlinks the waiter: nothing was received
+// (the datagram, the bytes, or the pending error stay queued for the next receive).
+// Movable until its first poll (timeout() and similar wrappers move it into place).
+template <class F>
+class ReadinessIoAwaiter : public eddy::detail::PollAwaiter<ReadinessIoAwaiter<F>, std::invoke_result_t<F&>> {
+  using R = std::invoke_result_t<F&>;
+
+ public:
+  ReadinessIoAwaiter(PollEvented& io, Interest interest, F f) noexcept(std::is_nothrow_move_constructible_v<F>)
+      : io_(&io), interest_(interest), f_(std::move(f)) {}
+  // Only before the first poll (the waiter is not linked yet).
+  ReadinessIoAwaiter(ReadinessIoAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<F>)
+      : io_(o.io_), interest_(o.interest_), f_(std::move(o.f_)) {}
+
+  Poll<R> poll(const Waker& waker) {
+    for (;;) {
+      if (!readiness_) readiness_.emplace(io_->registration().scheduled_io(), interest_);
+      auto ev = readiness_->poll(waker);
+      if (!ev) return Pending;
+      readiness_.reset();
+      if (ev->is_shutdown) return R(Error::shutdown);
+      if (!coop::poll_proceed(waker)) return Pending;  // re-polled after the driver runs
+      R r = f_();
+      if (r || !io::is_would_block(r.error())) return r;
+      coop::restore_one();
+      io_->registration().clear_readiness(*ev);
+    }
+  }
+
+ private:
+  PollEvented* io_;
+  Interest interest_;
+  F f_;
+  std::optional<io::Readiness> readiness_;
+};
+
+// A datagram receive: waits for kRecvInterest.
+template <class F>
+class DatagramRecvAwaiter : public ReadinessIoAwaiter<F> {
+ public:
+  DatagramRecvAwaiter(PollEvented& io, F f) noexcept(std::is_nothrow_move_constructible_v<F>)
+      : ReadinessIoAwaiter<F>(io, kRecvInterest, std::move(f)) {}
 };
 
 }  // namespace eddy::net::detail

@@ -19,11 +19,13 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -54,6 +56,55 @@ inline Result<std::size_t> sys_send(int fd, ConstBuffer buf, int flags) noexcept
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR) return last_error();
   }
+}
+
+// At most this many buffers of a vectored read or write are used per syscall (the rest are
+// left for the next call, as a short transfer would).
+inline constexpr std::size_t kMaxIoVecs = 64;
+
+// Copies up to kMaxIoVecs buffers into `iov`; gives the count and the total length.
+template <class Buffer>
+inline std::pair<std::size_t, std::size_t> to_iovecs(std::span<const Buffer> bufs, iovec* iov) noexcept {
+  const std::size_t n = bufs.size() < kMaxIoVecs ? bufs.size() : kMaxIoVecs;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i].iov_base = const_cast<std::byte*>(bufs[i].data());
+    iov[i].iov_len = bufs[i].size();
+    total += bufs[i].size();
+  }
+  return {n, total};
+}
+
+// recvmsg()/sendmsg() over several buffers (sendmsg with MSG_NOSIGNAL, which writev lacks).
+inline Result<std::size_t> sys_recv_vectored(int fd, std::span<const MutableBuffer> bufs, int flags) noexcept {
+  iovec iov[kMaxIoVecs];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = to_iovecs(bufs, iov).first;
+  for (;;) {
+    const ssize_t n = ::recvmsg(fd, &msg, flags);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+inline Result<std::size_t> sys_send_vectored(int fd, std::span<const ConstBuffer> bufs, int flags) noexcept {
+  iovec iov[kMaxIoVecs];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = to_iovecs(bufs, iov).first;
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return last_error();
+  }
+}
+// The bytes a vectored transfer of `bufs` can move in one syscall.
+template <class Buffer>
+inline std::size_t vectored_len(std::span<const Buffer> bufs) noexcept {
+  std::size_t total = 0;
+  const std::size_t n = bufs.size() < kMaxIoVecs ? bufs.size() : kMaxIoVecs;
+  for (std::size_t i = 0; i < n; ++i) total += bufs[i].size();
+  return total;
 }
 
 class PollEvented {
@@ -97,6 +148,21 @@ class PollEvented {
   }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
+  }
+
+  // Vectored stream read/write: one recvmsg/sendmsg over up to kMaxIoVecs buffers, with the
+  // same short-transfer rule as poll_read/poll_write.
+  Poll<Result<std::size_t>> poll_read_vectored(const Waker& waker, std::span<const MutableBuffer> bufs) noexcept {
+    return poll_stream(waker, io::Direction::Read, vectored_len(bufs), [&] { return sys_recv_vectored(fd_, bufs, 0); });
+  }
+  Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs) noexcept {
+    return poll_stream(waker, io::Direction::Write, vectored_len(bufs), [&] { return sys_send_vectored(fd_, bufs, 0); });
+  }
+  Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) noexcept {
+    return try_io(Interest::READABLE, [&] { return sys_recv_vectored(fd_, bufs, 0); });
+  }
+  Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) noexcept {
+    return try_io(Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); });
   }
 
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path

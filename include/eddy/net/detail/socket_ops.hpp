@@ -48,6 +48,17 @@ struct RecvFromOp {
   }
 };
 
+// The sender of the next datagram, left queued: recvfrom with no buffer, MSG_PEEK|MSG_TRUNC.
+template <class Addr>
+struct PeekSenderOp {
+  int fd;
+  Result<Addr> operator()() const noexcept {
+    auto r = RecvFromOp<Addr>{fd, MutableBuffer(), MSG_PEEK | MSG_TRUNC}();
+    if (!r) return r.error();
+    return std::move(r->second);
+  }
+};
+
 struct SendToOp {
   int fd;
   ConstBuffer buf;

@@ -4,17 +4,20 @@
 //
 // Cancellation (destroying a coroutine suspended in one of these awaitables): see
 // net/detail/io_awaiters.hpp; a destroyed read has consumed nothing and a destroyed write has
-// sent nothing, except for read_exact/write_all, whose earlier progress stays made.
+// sent nothing, except for read_exact/write_all, whose earlier progress stays made. The vectored
+// forms behave as read/write: a destroyed one has moved no byte.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <utility>
 
 #include "eddy/interest.hpp"
 #include "eddy/net/buffer.hpp"
 #include "eddy/net/detail/io_awaiters.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/detail/socket_ops.hpp"
 #include "eddy/net/split.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
@@ -40,6 +43,22 @@ class StreamBase {
     return io_.poll_read(waker, buf);
   }
 
+  // co_await: Result<size_t>; one read into `bufs` in order (recvmsg over at most kMaxIoVecs
+  // of them), with read()'s meaning of 0.
+  ReadVectoredAwaiter read_vectored(std::span<const MutableBuffer> bufs) noexcept { return {io_, bufs}; }
+  Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) noexcept {
+    return io_.try_read_vectored(bufs);
+  }
+  Poll<Result<std::size_t>> poll_read_vectored(const Waker& waker, std::span<const MutableBuffer> bufs) noexcept {
+    return io_.poll_read_vectored(waker, bufs);
+  }
+  // co_await: Result<size_t>; copies up to buf.size() queued bytes without consuming them
+  // (MSG_PEEK); 0 means end of stream. Waits on its own waiter, not the read slot, so it may
+  // run beside a pending read. Cancellation: nothing consumed (nothing ever is).
+  ReadinessIoAwaiter<RecvOp> peek(MutableBuffer buf) noexcept {
+    return {io_, Interest::READABLE, RecvOp{io_.fd(), buf, MSG_PEEK}};
+  }
+
   // --- writing ---
 
   // co_await: Result<size_t>, the bytes sent (may be fewer than buf.size()).
@@ -49,6 +68,16 @@ class StreamBase {
   Result<std::size_t> try_write(ConstBuffer buf) noexcept { return io_.try_write(buf); }
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return io_.poll_write(waker, buf);
+  }
+
+  // co_await: Result<size_t>; one write of `bufs` in order (sendmsg over at most kMaxIoVecs
+  // of them); may send fewer bytes than their total.
+  WriteVectoredAwaiter write_vectored(std::span<const ConstBuffer> bufs) noexcept { return {io_, bufs}; }
+  Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) noexcept {
+    return io_.try_write_vectored(bufs);
+  }
+  Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs) noexcept {
+    return io_.poll_write_vectored(waker, bufs);
   }
 
   // --- readiness ---
