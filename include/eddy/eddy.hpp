@@ -1,6 +1,7 @@
 // Everything in eddy.
 #pragma once
 
+#include "eddy/abort_handle.hpp"
 #include "eddy/async_fd.hpp"
 #include "eddy/blocking.hpp"
 #include "eddy/coop.hpp"

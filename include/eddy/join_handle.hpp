@@ -16,6 +16,7 @@
 #include <coroutine>
 #include <utility>
 
+#include "eddy/abort_handle.hpp"
 #include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/detail/task_cell.hpp"
 #include "eddy/detail/task_header.hpp"
@@ -56,6 +57,9 @@ class [[nodiscard]] JoinHandle {
   }
   // True once the task has finished or been cancelled.
   bool is_finished() const noexcept { return task_ && task_->is_complete(); }
+
+  // A handle that can abort the task (from any thread) without owning this JoinHandle.
+  AbortHandle abort_handle() const noexcept { return AbortHandle(task_); }
 
   // Detaches without waiting.
   void detach() noexcept { reset(); }

@@ -39,12 +39,39 @@ namespace detail {
 class RuntimeScheduler;
 }  // namespace detail
 
+// Makes a runtime current on the calling thread until the guard is destroyed, without running
+// it: spawn(), RuntimeHandle::current(), and the sockets, timers and signals created on this
+// thread use that runtime (a task spawned so runs when the runtime's own thread next runs
+// tasks). Guards nest; each restores, when destroyed, the runtime that was current before it,
+// so destroy them in reverse order, on the thread that made them. Keeps the runtime's shared
+// handle alive while it exists (not the Runtime itself: dropping the Runtime still shuts it
+// down).
+class [[nodiscard]] EnterGuard {
+ public:
+  EnterGuard(const EnterGuard&) = delete;
+  EnterGuard& operator=(const EnterGuard&) = delete;
+  ~EnterGuard() { detail::context().handle = previous_; }
+
+ private:
+  friend class RuntimeHandle;
+  explicit EnterGuard(std::shared_ptr<detail::Scheduler> scheduler) noexcept
+      : scheduler_(std::move(scheduler)), previous_(detail::context().handle) {
+    detail::context().handle = scheduler_.get();
+  }
+  std::shared_ptr<detail::Scheduler> scheduler_;
+  detail::Scheduler* previous_;
+};
+
 // A cheap, copyable, thread-safe reference to a runtime.
 class RuntimeHandle {
  public:
-  // The runtime running on this thread; aborts with a clear message outside one.
+  // The runtime current on this thread (running here, or entered with enter()); aborts with a
+  // clear message outside one.
   static RuntimeHandle current();
   static std::optional<RuntimeHandle> try_current();
+
+  // Makes this runtime current on the calling thread while the guard lives (see EnterGuard).
+  EnterGuard enter() const noexcept { return EnterGuard(scheduler_); }
 
   // Spawns `task` on the runtime; it starts when the runtime's thread next runs tasks.
   template <class T>
@@ -146,6 +173,9 @@ class Runtime {
   }
 
   const RuntimeHandle& handle() const noexcept { return handle_; }
+
+  // Makes this runtime current on the calling thread while the guard lives (see EnterGuard).
+  EnterGuard enter() const noexcept { return handle_.enter(); }
 
   // Shuts down now (see the file comment). Also run by the destructor.
   void shutdown();

@@ -150,6 +150,8 @@ void CurrentThreadHandle::run_until(CurrentThreadCore& core, TaskHeader& main) {
   if (ctx.scheduler != nullptr) {
     fatal("block_on called from inside a runtime (it would block the runtime's own thread)");
   }
+  Scheduler* const entered = ctx.handle;  // an enter() guard's, restored below
+  ctx.handle = this;
   ctx.scheduler = this;
   ctx.core = &core;
   while (!main.is_complete()) {
@@ -168,6 +170,7 @@ void CurrentThreadHandle::run_until(CurrentThreadCore& core, TaskHeader& main) {
   ctx.budget = kUnconstrained;
   ctx.core = nullptr;
   ctx.scheduler = nullptr;
+  ctx.handle = entered;
 }
 
 void CurrentThreadHandle::shutdown(CurrentThreadCore& core) {

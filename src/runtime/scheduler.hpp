@@ -37,9 +37,10 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   BlockingPool blocking_pool_;
 };
 
-// The running thread's scheduler, as the runtime layer sees it (null outside one).
+// The runtime current on this thread (running here or entered), as the runtime layer sees it
+// (null outside one).
 inline SchedulerShared* current_scheduler_shared() noexcept {
-  return static_cast<SchedulerShared*>(context().scheduler);
+  return static_cast<SchedulerShared*>(context().handle);
 }
 // The same, aborting with a message naming `what` outside a runtime.
 inline SchedulerShared* current_scheduler_shared_or_die(const char* what) noexcept {

@@ -15,7 +15,7 @@ using detail::signal::Registry;
 Result<Signal> signal(SignalKind kind) noexcept {
   const int signum = kind.as_raw();
   if (auto r = Registry::check(signum); !r) return r.error();
-  detail::Scheduler* rt = detail::context().scheduler;
+  detail::Scheduler* rt = detail::context().handle;
   if (rt == nullptr) return Error::no_runtime;
   const auto& handle = rt->driver().signal;
   if (!handle) return Error::io_disabled;

@@ -18,7 +18,7 @@ namespace {
 }  // namespace
 
 TimeHandle* try_current_time_handle() noexcept {
-  Scheduler* s = context().scheduler;
+  Scheduler* s = context().handle;
   return s != nullptr ? s->driver().time.get() : nullptr;
 }
 

@@ -1,6 +1,7 @@
-// The calling thread's runtime context: which scheduler runs here (and its thread-owned core),
-// which task is being polled, and that task's cooperative budget. Set by the scheduler; read by
-// awaiters, spawn, coop and the layers that look up the current runtime's drivers.
+// The calling thread's runtime context: which runtime is current here (for spawn and the driver
+// look-ups), which scheduler runs here (and its thread-owned core), which task is being polled,
+// and that task's cooperative budget. Set by the scheduler (and by a runtime's enter() guard);
+// read by awaiters, spawn, coop and the layers that look up the current runtime's drivers.
 //
 // Ownership: a Context belongs to its thread (thread_local); `core` is the running scheduler's
 // thread-owned state and is non-null only while this thread runs that scheduler.
@@ -15,7 +16,11 @@ class Scheduler;
 class SchedulerCore;
 
 struct Context {
-  // The scheduler running on this thread (inside block_on or a worker), or null.
+  // The runtime current on this thread: the one running here, or one entered with
+  // RuntimeHandle::enter(). Where spawn() and the driver look-ups go. Null outside both.
+  Scheduler* handle = nullptr;
+  // The scheduler running on this thread (inside block_on or a worker), or null. Only it may
+  // touch `core`, and only it queues a wake locally.
   Scheduler* scheduler = nullptr;
   // That scheduler's thread-owned state (its kind casts it back), or null.
   SchedulerCore* core = nullptr;
@@ -29,7 +34,7 @@ inline constexpr std::uint32_t kUnconstrained = UINT32_MAX;
 
 // Constant-initialised, so access is a plain TLS load with no guard (it sits on every hot path:
 // each await, each wake, each budget check).
-inline constinit thread_local Context tls_context{nullptr, nullptr, nullptr, kUnconstrained};
+inline constinit thread_local Context tls_context{nullptr, nullptr, nullptr, nullptr, kUnconstrained};
 
 // The calling thread's context.
 inline Context& context() noexcept { return tls_context; }
@@ -38,9 +43,10 @@ inline Context& context() noexcept { return tls_context; }
 // Aborts with "<what> called outside of an eddy runtime".
 [[noreturn]] void no_runtime(const char* what) noexcept;
 
-// The scheduler running on this thread, aborting with a message naming `what` outside one.
+// The runtime current on this thread (running here or entered), aborting with a message naming
+// `what` outside one.
 inline Scheduler& current_scheduler_or_die(const char* what) noexcept {
-  Scheduler* s = tls_context.scheduler;
+  Scheduler* s = tls_context.handle;
   if (s == nullptr) no_runtime(what);
   return *s;
 }
