@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <benchmark/benchmark.h>
+
 namespace {
 std::atomic<std::uint64_t> g_allocs{0};
 
@@ -42,3 +44,27 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+// Reports allocations per iteration of the enclosing benchmark (allocs_per_op) beside the
+// number expected by design (expected_per_op).
+class AllocScope {
+ public:
+  explicit AllocScope(benchmark::State& s, double expected_per_op) : s_(s), expected_(expected_per_op) {
+    start_ = g_allocs.load(std::memory_order_relaxed);
+  }
+  ~AllocScope() {
+    const double n = static_cast<double>(g_allocs.load(std::memory_order_relaxed) - start_);
+    const double it = s_.iterations() == 0 ? 1.0 : static_cast<double>(s_.iterations());
+    s_.counters["allocs_per_op"] = n / it;
+    s_.counters["expected_per_op"] = expected_;
+  }
+  AllocScope(const AllocScope&) = delete;
+  AllocScope& operator=(const AllocScope&) = delete;
+
+ private:
+  benchmark::State& s_;
+  double expected_;
+  std::uint64_t start_;
+};
+}  // namespace

@@ -25,26 +25,6 @@ namespace sync = eddy::sync;
 
 eddy::Runtime make_rt() { return std::move(*eddy::Builder::new_current_thread().build()); }
 
-class AllocScope {
- public:
-  AllocScope(benchmark::State& s, double expected_per_op) : s_(s), expected_(expected_per_op) {
-    start_ = g_allocs.load(std::memory_order_relaxed);
-  }
-  ~AllocScope() {
-    const double n = static_cast<double>(g_allocs.load(std::memory_order_relaxed) - start_);
-    const double it = s_.iterations() == 0 ? 1.0 : static_cast<double>(s_.iterations());
-    s_.counters["allocs_per_op"] = n / it;
-    s_.counters["expected_per_op"] = expected_;
-  }
-  AllocScope(const AllocScope&) = delete;
-  AllocScope& operator=(const AllocScope&) = delete;
-
- private:
-  benchmark::State& s_;
-  double expected_;
-  std::uint64_t start_;
-};
-
 Task<int> ready_value(int v) { co_return v; }
 
 // send then recv in one task on a bounded channel (the uncontended path, no wake-up).
