@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "eddy/detail/poll_awaiter.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/runtime.hpp"
 #include "eddy/time/timeout.hpp"
@@ -47,6 +48,22 @@ Task<eddy::Result<std::size_t>> recv_one(UdpSocket* s) {
 Task<eddy::Result<std::size_t>> recv_one_unix(UnixDatagram* s) {
   std::array<char, 16> buf{};
   co_return co_await s->recv(buf);
+}
+
+// co_await-able poll_recv_ready (the poll-style API, as a hand-written future would use it).
+template <class Socket>
+class RecvReady : public eddy::detail::PollAwaiter<RecvReady<Socket>, eddy::Result<eddy::Ready>> {
+ public:
+  explicit RecvReady(Socket& s) noexcept : s_(&s) {}
+  eddy::Poll<eddy::Result<eddy::Ready>> poll(const eddy::Waker& w) noexcept { return s_->poll_recv_ready(w); }
+
+ private:
+  Socket* s_;
+};
+
+template <class Socket>
+Task<eddy::Result<eddy::Ready>> recv_ready(Socket* s) {
+  co_return co_await RecvReady<Socket>(*s);
 }
 
 // A loopback address with nobody listening (a port just bound, then closed).
@@ -127,5 +144,51 @@ TEST_P(NetDatagramErrorWakeTest, UnixDatagramRecvWakesWithConnectionResetWhenIts
     CO_ASSERT_OK(r);  // not timed out: the receiver was woken
     CO_ASSERT_TRUE(!*r);
     EXPECT_EQ(r->error(), std::errc::connection_reset) << r->error().message();
+  }());
+}
+
+// The poll-style receive readiness must wake on an error-only event too: before the read
+// direction's mask took ERROR, a task in poll_recv_ready slept for ever on a connected UDP
+// socket whose peer was gone.
+TEST_P(NetDatagramErrorWakeTest, UdpPollRecvReadyWakesOnAnErrorOnlyEvent) {
+  run([]() -> Task<void> {
+    const auto dead = closed_udp_port();
+    auto s = UdpSocket::bind(eddy_test::loopback_any_port());
+    CO_ASSERT_OK(s);
+    CO_ASSERT_OK(s->connect(dead));
+    auto waiter = eddy::spawn(recv_ready(&*s));
+    co_await eddy::yield_now();
+    EXPECT_FALSE(waiter.is_finished());  // nothing to receive yet: it waits
+    CO_ASSERT_OK(co_await s->send("x"));
+    auto r = co_await eddy::time::timeout(kGuard, join(std::move(waiter)));
+    CO_ASSERT_OK(r);  // not timed out: the waiter was woken
+    CO_ASSERT_OK(*r);
+    EXPECT_TRUE((*r)->is_error());
+    // The receive it was waiting for returns the error.
+    std::array<char, 16> buf{};
+    auto got = s->try_recv(buf);
+    CO_ASSERT_TRUE(!got);
+    EXPECT_EQ(got.error(), std::errc::connection_refused) << got.error().message();
+  }());
+}
+
+TEST_P(NetDatagramErrorWakeTest, UnixDatagramPollRecvReadyWakesOnAnErrorOnlyEvent) {
+  run([]() -> Task<void> {
+    auto pair = UnixDatagram::pair();
+    CO_ASSERT_OK(pair);
+    auto& [a, b] = *pair;
+    auto name = eddy::net::UnixSocketAddr::from_abstract_name("eddy-dgram-poll-err-" + std::to_string(::getpid()));
+    CO_ASSERT_OK(name);
+    auto other = UnixDatagram::bind(*name);
+    CO_ASSERT_OK(other);
+    CO_ASSERT_OK(co_await b.send("queued at a"));
+    auto waiter = eddy::spawn(recv_ready(&b));
+    co_await eddy::yield_now();
+    EXPECT_FALSE(waiter.is_finished());
+    CO_ASSERT_OK(a.connect(*other->local_addr()));  // drops our datagram at a: ECONNRESET for b
+    auto r = co_await eddy::time::timeout(kGuard, join(std::move(waiter)));
+    CO_ASSERT_OK(r);
+    CO_ASSERT_OK(*r);
+    EXPECT_TRUE((*r)->is_error());
   }());
 }

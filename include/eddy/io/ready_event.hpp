@@ -26,9 +26,12 @@ struct ReadyEvent {
 // The two poll-style directions, each with its own waker slot.
 enum class Direction : std::uint8_t { Read, Write };
 
-// The readiness a poll-style waiter of `d` is woken by.
+// The readiness a poll-style waiter of `d` is woken by. A pending socket error is for the
+// reader: an error-only event (a UDP socket's ICMP port-unreachable arrives as EPOLLERR |
+// EPOLLOUT, with nothing to read) must wake a task waiting to receive, whose receive syscall
+// then returns the error. The write side already sees such an event as WRITE_CLOSED.
 constexpr Ready direction_mask(Direction d) noexcept {
-  return d == Direction::Read ? (Ready::READABLE | Ready::READ_CLOSED)
+  return d == Direction::Read ? (Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR)
                               : (Ready::WRITABLE | Ready::WRITE_CLOSED);
 }
 

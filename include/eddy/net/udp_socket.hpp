@@ -7,7 +7,8 @@
 // Receives (recv, recv_from, peek, peek_from, peek_sender, try_recv...) wait for readable OR
 // a pending socket error, as tokio's do: a connected socket whose peer is gone gets the ICMP
 // error as an error-only event, and the receive returns it (ECONNREFUSED). readable() also
-// completes on it. The poll-style poll_recv_ready() watches read readiness only.
+// completes on it, and so does the poll-style poll_recv_ready() (the read direction's waker is
+// woken by errors: see io::direction_mask).
 //
 // Cancellation (destroying the awaiting coroutine while suspended): recv/recv_from/peek* have
 // received nothing (the datagram, or the pending error, stays queued); send/send_to have sent

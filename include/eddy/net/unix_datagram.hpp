@@ -5,7 +5,8 @@
 // Receives (recv, recv_from, try_recv*) wait for readable OR a pending socket error, like
 // UdpSocket's: when the peer of a connected pair drops our unread datagrams (it connected
 // elsewhere), the ECONNRESET it leaves us arrives as an error-only event, and a waiting recv
-// returns it. readable() completes on it too; poll_recv_ready() watches read readiness only.
+// returns it. readable() and poll_recv_ready() complete on it too (the read direction's waker
+// is woken by errors: see io::direction_mask).
 //
 // Cancellation (destroying the awaiting coroutine while suspended): recv/recv_from have
 // received nothing (the datagram, or the pending error, stays queued); send/send_to have sent

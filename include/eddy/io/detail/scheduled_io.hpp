@@ -129,7 +129,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // 32 at a time and called with the lock dropped.
   void wake(Ready ready) noexcept {
     mutex_.lock();
-    const bool wake_reader = ready.is_readable() && reader_;
+    const bool wake_reader = !(ready & direction_mask(Direction::Read)).is_empty() && reader_;
     const bool wake_writer = ready.is_writable() && writer_;
     if (!waiters_.empty()) [[unlikely]] {
       wake_with_list(ready, wake_reader, wake_writer);  // unlocks

@@ -159,10 +159,9 @@ class IoAwaiter : public eddy::detail::PollAwaiter<IoAwaiter<F>, std::invoke_res
 inline constexpr Interest kRecvInterest = Interest::READABLE | Interest::ERROR;
 
 // Runs `f` (returning a Result) under `interest` until it does not block. It waits on a list
-// waiter (io::Readiness), not on a direction's waker slot: the read slot is woken by read
-// readiness only (so a datagram receive, which waits for kRecvInterest, could not use it), and
-// an operation such as peek must not take the slot of a concurrent read. One unit of budget
-// per call of `f` that does not block.
+// waiter (io::Readiness), not on a direction's waker slot: the slot holds one waker, and an
+// operation such as peek must not take the slot of a concurrent read. One unit of budget per
+// call of `f` that does not block.
 //
 // Cancellation: destroying it while suspended only unlinks the waiter: nothing was received
 // (the datagram, the bytes, or the pending error stay queued for the next receive).
