@@ -111,3 +111,26 @@ TEST_P(TimeIntervalResetTest, ResetWhileATickIsPendingMovesThatWait) {
     (void)co_await h;
   }());
 }
+
+// Durations in hours (or any unit whose maximum overflows nanoseconds) saturate, as sleep's do:
+// a period or delay of hours::max() is "never", not a negative count that fires at once.
+TEST_P(TimeIntervalResetTest, HoursMaxPeriodAndDelaySaturateInsteadOfFiringAtOnce) {
+  run_paused([]() -> Task<void> {
+    const Instant start = Instant::now();
+    auto iv = eddy::time::interval(std::chrono::hours::max());
+    if (!iv) {  // a positive period, not the negative one an overflow made
+      ADD_FAILURE() << iv.error().message();
+      co_return;
+    }
+    EXPECT_EQ(iv->period(), eddy::time::Duration::max());
+    EXPECT_EQ(co_await iv->tick(), start);  // the first tick is at once
+    iv->reset_after(std::chrono::hours::max());
+    // The next tick is at the end of time: a 1 h sleep finishes first.
+    auto h = eddy::spawn([](eddy::time::Interval* i) -> Task<void> { (void)co_await i->tick(); }(&*iv));
+    co_await eddy::time::sleep(1h);
+    EXPECT_FALSE(h.is_finished());
+    h.abort();
+    (void)co_await h;
+    EXPECT_EQ(Instant::now(), start + 1h);
+  }());
+}

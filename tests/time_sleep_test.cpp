@@ -178,6 +178,34 @@ TEST_P(TimeSleepTest, FarBeyondTheWheelsSpan) {
   }());
 }
 
+// sleep(hours::max()) took nanoseconds, and hours::max() converted to nanoseconds overflows to
+// a negative count: the sleep ended at once. Every duration entry point saturates now.
+TEST_P(TimeSleepTest, SleepOfHoursMaxIsForeverNotAnOverflowThatEndsAtOnce) {
+  auto rt = paused_runtime();
+  rt.block_on([]() -> Task<void> {
+    const Instant start = Instant::now();
+    auto forever = eddy::time::sleep(std::chrono::hours::max());
+    EXPECT_EQ(forever.deadline(), Instant::far_future());
+    EXPECT_EQ(eddy::time::sleep(std::chrono::duration<double>(1e300)).deadline(), Instant::far_future());
+    EXPECT_EQ(start + std::chrono::hours::max(), Instant::far_future());
+    EXPECT_EQ(start + std::chrono::years::max(), Instant::far_future());
+    // The other end saturates too: minus "forever" is the far past, not a wrap to the future.
+    EXPECT_LT(start - std::chrono::hours::max(), start);
+    EXPECT_LT(start + std::chrono::hours::min(), start);
+    // Polled next to a short sleep, the long one is still pending when the short one ends.
+    auto h = eddy::spawn([](eddy::time::Sleep* s) -> Task<void> { co_await *s; }(&forever));
+    co_await eddy::time::sleep(std::chrono::hours(1));
+    EXPECT_EQ(Instant::now(), start + std::chrono::hours(1));
+    EXPECT_FALSE(h.is_finished());
+    h.abort();
+    (void)co_await h;
+    // A zero and a negative duration still mean "now".
+    co_await eddy::time::sleep(std::chrono::seconds(-5));
+    co_await eddy::time::sleep(std::chrono::hours::min());
+    EXPECT_EQ(Instant::now(), start + std::chrono::hours(1));
+  }());
+}
+
 TEST_P(TimeSleepTest, AbortingASleepingTaskUnlinksItsTimer) {
   auto rt = paused_runtime();
   rt.block_on([]() -> Task<void> {

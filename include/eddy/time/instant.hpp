@@ -8,10 +8,24 @@
 
 #include <chrono>
 #include <compare>
+#include <ratio>
 
 namespace eddy::time {
 
 using Duration = std::chrono::nanoseconds;
+
+// `d` in nanoseconds, saturated: hours::max() or a huge double is Duration::max(), not the
+// negative number a plain conversion overflows to (which would make a sleep or a timeout end at
+// once). Every public entry point that takes a duration converts through this.
+template <class Rep, class Period>
+constexpr Duration saturating_duration(std::chrono::duration<Rep, Period> d) noexcept {
+  using D = std::chrono::duration<Rep, Period>;
+  if constexpr (std::ratio_greater_equal_v<Period, std::nano>) {
+    if (d >= std::chrono::duration_cast<D>(Duration::max())) return Duration::max();
+    if (d <= std::chrono::duration_cast<D>(Duration::min())) return Duration::min();
+  }
+  return std::chrono::duration_cast<Duration>(d);
+}
 
 class Instant {
  public:
@@ -34,16 +48,27 @@ class Instant {
   // Time since this instant, on the same clock as now().
   Duration elapsed() const noexcept { return now().duration_since(*this); }
 
-  constexpr Instant& operator+=(Duration d) noexcept {
-    tp_ = add(tp_, d);
+  // Any std::chrono duration (converted by saturating_duration, so instant + hours::max() is
+  // far_future(), not an overflow).
+  template <class Rep, class Period>
+  constexpr Instant& operator+=(std::chrono::duration<Rep, Period> d) noexcept {
+    tp_ = add(tp_, saturating_duration(d));
     return *this;
   }
-  constexpr Instant& operator-=(Duration d) noexcept {
-    tp_ = add(tp_, d == Duration::min() ? Duration::max() : -d);
+  template <class Rep, class Period>
+  constexpr Instant& operator-=(std::chrono::duration<Rep, Period> d) noexcept {
+    const Duration n = saturating_duration(d);
+    tp_ = add(tp_, n == Duration::min() ? Duration::max() : -n);
     return *this;
   }
-  friend constexpr Instant operator+(Instant a, Duration d) noexcept { return a += d; }
-  friend constexpr Instant operator-(Instant a, Duration d) noexcept { return a -= d; }
+  template <class Rep, class Period>
+  friend constexpr Instant operator+(Instant a, std::chrono::duration<Rep, Period> d) noexcept {
+    return a += d;
+  }
+  template <class Rep, class Period>
+  friend constexpr Instant operator-(Instant a, std::chrono::duration<Rep, Period> d) noexcept {
+    return a -= d;
+  }
   // The signed difference (use duration_since for a saturated non-negative one).
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.tp_ - b.tp_; }
   friend constexpr auto operator<=>(Instant a, Instant b) noexcept = default;

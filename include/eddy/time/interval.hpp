@@ -60,6 +60,10 @@ class Interval {
   void reset_immediately() noexcept;
   // The next tick is `after` from now (saturating; a negative duration means now).
   void reset_after(Duration after) noexcept;
+  template <class Rep, class Period>
+  void reset_after(std::chrono::duration<Rep, Period> after) noexcept {
+    reset_after(saturating_duration(after));
+  }
   // The next tick is at `deadline` (an instant in the past means now, and counts as late).
   void reset_at(Instant deadline) noexcept;
 
@@ -80,9 +84,18 @@ class Interval {
   MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
 };
 
-// Ticks at `start`, start + period, ... std::errc::invalid_argument when period <= 0.
+// Ticks at `start`, start + period, ... std::errc::invalid_argument when period <= 0. Any
+// std::chrono duration (saturating, like sleep's).
 Result<Interval> interval_at(Instant start, Duration period) noexcept;
+template <class Rep, class Period>
+Result<Interval> interval_at(Instant start, std::chrono::duration<Rep, Period> period) noexcept {
+  return interval_at(start, saturating_duration(period));
+}
 // Ticks now, now + period, ...
 Result<Interval> interval(Duration period) noexcept;
+template <class Rep, class Period>
+Result<Interval> interval(std::chrono::duration<Rep, Period> period) noexcept {
+  return interval(saturating_duration(period));
+}
 
 }  // namespace eddy::time

@@ -74,8 +74,13 @@ class Sleep : public detail::PollAwaiter<Sleep, Result<void>> {
   detail::TimerEntry entry_;
 };
 
-// Completes once `d` has passed (from now, on the runtime's clock).
+// Completes once `d` has passed (from now, on the runtime's clock). Any std::chrono duration:
+// it saturates (sleep(hours::max()) sleeps as far as the clock goes; see saturating_duration).
 Sleep sleep(Duration d) noexcept;
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) noexcept {
+  return sleep(saturating_duration(d));
+}
 // Completes once `deadline` has passed.
 Sleep sleep_until(Instant deadline) noexcept;
 

@@ -85,18 +85,6 @@ class [[nodiscard]] Timeout : public detail::PollAwaiter<Timeout<T>, bool> {
   std::error_code error_;
 };
 
-// `d` in nanoseconds, saturated: hours::max() or a huge double is Duration::max(), not the
-// negative number a plain conversion overflows to (which would make the timeout fire at once).
-template <class Rep, class Period>
-constexpr Duration saturating_duration(std::chrono::duration<Rep, Period> d) noexcept {
-  using D = std::chrono::duration<Rep, Period>;
-  if constexpr (std::ratio_greater_equal_v<Period, std::nano>) {
-    if (d >= std::chrono::duration_cast<D>(Duration::max())) return Duration::max();
-    if (d <= std::chrono::duration_cast<D>(Duration::min())) return Duration::min();
-  }
-  return std::chrono::duration_cast<Duration>(d);
-}
-
 template <class T>
 inline constexpr bool is_task_v = false;
 template <class T>
