@@ -8,6 +8,7 @@
 // I/O still waiting anywhere with Error::shutdown.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "eddy/join_handle.hpp"
 #include "eddy/result.hpp"
 #include "eddy/task.hpp"
+#include "eddy/time/instant.hpp"
 #include "eddy/yield_now.hpp"
 
 namespace eddy {
@@ -177,13 +179,28 @@ class Runtime {
   // Makes this runtime current on the calling thread while the guard lives (see EnterGuard).
   EnterGuard enter() const noexcept { return handle_.enter(); }
 
-  // Shuts down now (see the file comment). Also run by the destructor.
+  // Shuts down now (see the file comment), then waits for every blocking function that is
+  // running (spawn_blocking); queued ones never run. Also run by the destructor. Called from
+  // inside one of this runtime's own tasks it aborts with a message (it would destroy the
+  // caller's frame and wait for its own thread). Later calls (and the destructor) do nothing.
   void shutdown();
+  // shutdown(), but waits at most `d` for the blocking functions still running: those that
+  // outlive it go on running on threads left behind, their results dropped, and the Runtime
+  // returns (tokio's shutdown_timeout). Nothing they touch after their function is freed
+  // under them. Zero or negative means not at all; `d` saturates (hours::max() waits for ever).
+  template <class Rep, class Period>
+  void shutdown_timeout(std::chrono::duration<Rep, Period> d) {
+    shutdown_within(time::saturating_duration(d));
+  }
+  // shutdown_timeout(0): returns without waiting for any blocking function (tokio's
+  // shutdown_background).
+  void shutdown_background() { shutdown_within(std::chrono::nanoseconds::zero()); }
 
  private:
   friend class Builder;
   Runtime(RuntimeHandle handle, std::unique_ptr<detail::RuntimeScheduler> scheduler) noexcept;
   void block_on_root(detail::TaskHeader& main);
+  void shutdown_within(std::chrono::nanoseconds blocking_wait);
 
   RuntimeHandle handle_;
   std::unique_ptr<detail::RuntimeScheduler> scheduler_;

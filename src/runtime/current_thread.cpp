@@ -173,7 +173,7 @@ void CurrentThreadHandle::run_until(CurrentThreadCore& core, TaskHeader& main) {
   ctx.handle = entered;
 }
 
-void CurrentThreadHandle::shutdown(CurrentThreadCore& core) {
+void CurrentThreadHandle::shutdown(CurrentThreadCore& core, std::chrono::nanoseconds blocking_wait) {
   {
     sync::LockGuard<sync::Mutex> lock(owned_mutex_);
     shutdown_.store(true, std::memory_order_release);
@@ -203,14 +203,14 @@ void CurrentThreadHandle::shutdown(CurrentThreadCore& core) {
   while (TaskHeader* t = core.local.pop()) t->unref();
   core.deferred.clear();
   core.driver.shutdown();
-  // Last: waits for running blocking functions, cancels queued ones, joins the threads.
-  blocking_pool_.shutdown();
+  // Last: cancels queued blocking functions, waits (up to blocking_wait) for running ones.
+  blocking_pool_.shutdown(blocking_wait);
 }
 
 
 // --- CurrentThread ---------------------------------------------------------------------------
 
-CurrentThread::~CurrentThread() { shutdown(); }
+CurrentThread::~CurrentThread() { shutdown(BlockingPool::kWaitForever); }
 
 void CurrentThread::block_on(TaskHeader& main) {
   if (context().scheduler != nullptr) {
@@ -223,9 +223,9 @@ void CurrentThread::block_on(TaskHeader& main) {
   core_ = std::move(core);
 }
 
-void CurrentThread::shutdown() {
+void CurrentThread::shutdown(std::chrono::nanoseconds blocking_wait) {
   if (!core_ || handle_->is_shutdown()) return;
-  handle_->shutdown(*core_);
+  handle_->shutdown(*core_, blocking_wait);
 }
 
 }  // namespace eddy::detail

@@ -65,7 +65,7 @@ class CurrentThreadHandle final : public SchedulerShared {
 
   // --- the thread running the scheduler, with its core ---
   void run_until(CurrentThreadCore& core, TaskHeader& main);
-  void shutdown(CurrentThreadCore& core);
+  void shutdown(CurrentThreadCore& core, std::chrono::nanoseconds blocking_wait);
 
   const SchedulerConfig& config() const noexcept { return config_; }
 
@@ -105,7 +105,7 @@ class CurrentThread final : public RuntimeScheduler {
 
   std::shared_ptr<SchedulerShared> handle() const noexcept override { return handle_; }
   void block_on(TaskHeader& main) override;
-  void shutdown() override;
+  void shutdown(std::chrono::nanoseconds blocking_wait) override;
 
  private:
   std::shared_ptr<CurrentThreadHandle> handle_;

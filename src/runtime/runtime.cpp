@@ -1,6 +1,8 @@
 #include "eddy/runtime.hpp"
 
+#include "eddy/detail/fatal.hpp"
 #include "eddy/time/sleep.hpp"
+#include "runtime/blocking_pool.hpp"
 #include "io/driver.hpp"
 #include "runtime/current_thread.hpp"
 #include "runtime/driver.hpp"
@@ -53,8 +55,16 @@ Runtime::~Runtime() {
   if (scheduler_) shutdown();
 }
 
-void Runtime::shutdown() {
-  if (scheduler_) scheduler_->shutdown();
+void Runtime::shutdown() { shutdown_within(detail::BlockingPool::kWaitForever); }
+
+void Runtime::shutdown_within(std::chrono::nanoseconds blocking_wait) {
+  if (!scheduler_) return;  // moved from
+  if (detail::context().scheduler == handle_.scheduler_.get()) {
+    // Shutting down destroys every task's frame, the caller's among them, and would wait for
+    // the thread it runs on.
+    detail::fatal("eddy::Runtime shut down or dropped from inside one of its own tasks");
+  }
+  scheduler_->shutdown(blocking_wait);
 }
 
 void Runtime::block_on_root(detail::TaskHeader& main) { scheduler_->block_on(main); }

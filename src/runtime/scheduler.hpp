@@ -8,6 +8,7 @@
 //   (runs the scheduler on the calling thread until a task completes) and shutdown.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -55,8 +56,9 @@ class RuntimeScheduler {
   // Runs the scheduler on this thread until `main` completes. Not reentrant: called from
   // inside a runtime it aborts with a message.
   virtual void block_on(TaskHeader& main) = 0;
-  // Destroys every task's frame, shuts the drivers down, then the blocking pool. Idempotent.
-  virtual void shutdown() = 0;
+  // Destroys every task's frame, shuts the drivers down, then the blocking pool, waiting up to
+  // `blocking_wait` for blocking functions still running (BlockingPool::shutdown). Idempotent.
+  virtual void shutdown(std::chrono::nanoseconds blocking_wait) = 0;
 };
 
 }  // namespace eddy::detail
