@@ -193,7 +193,8 @@ class Receiver {
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel() {
   auto s = std::make_shared<detail::Shared<T>>();
-  return {Sender<T>(s), Receiver<T>(s)};
+  // Braced initialisation runs left to right: the sender copies, then the receiver takes `s`.
+  return {Sender<T>(s), Receiver<T>(std::move(s))};
 }
 
 }  // namespace eddy::sync::oneshot
