@@ -11,6 +11,8 @@ using eddy::detail::sync::UniqueLock;
 ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
 
 void ScheduledIo::shutdown() noexcept {
+  // Model: models/readiness.pml S2 (sticky SHUTDOWN; variant CLEAR_DROPS_SHUTDOWN loses it) and
+  // S3 (the wake).
   readiness_.fetch_or(kShutdownBit, std::memory_order_acq_rel);
   wake(Ready::ALL);
 }
@@ -59,6 +61,7 @@ void ScheduledIo::replace_slot(Waker& slot, const Waker& waker) noexcept {
 }
 
 void ScheduledIo::clear_wakers() noexcept {
+  // Model: models/readiness.pml T3.
   Waker reader, writer;
   {
     LockGuard<SpinLock> lock(mutex_);
