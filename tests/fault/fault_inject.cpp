@@ -13,8 +13,11 @@
 //
 // Invariant: a fault is injected only where the kernel could return that errno for that call
 // on that fd, and before the call has any effect (the real call is then not made, so nothing
-// is consumed or sent). Hence only on non-blocking fds (the runtime's; a test's own blocking
-// helpers are left alone), and never a spurious EAGAIN on an edge-triggered socket: the kernel
+// is consumed or sent). Hence only on the fds the runtime drives: non-blocking and registered
+// with an epoll instance (epoll_ctl and close are watched; a test's own helpers writing to the
+// other end of a pipe are left alone); network resets only on TCP sockets (AF_INET/AF_INET6;
+// an in-process socket pair has no network to reset it); and never a spurious EAGAIN on an
+// edge-triggered socket: the kernel
 // does not report EAGAIN while data is pending, and an edge-triggered reactor that trusted a
 // fake one would wait for an edge that never comes. epoll_wait gets EINTR only. io_uring_enter
 // is not interposed: liburing enters the kernel with its own syscall instruction, not through
@@ -93,7 +96,13 @@ F real(const char* name) {
   return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
 }
 
-enum class Kind { Other, Stream, Datagram, EventFd };
+// fds currently registered with some epoll instance.
+constexpr int kMaxFd = 1 << 16;
+std::atomic<bool> g_registered[kMaxFd];
+
+bool registered(int fd) { return fd >= 0 && fd < kMaxFd && g_registered[fd].load(std::memory_order_relaxed); }
+
+enum class Kind { Other, Stream, TcpStream, Datagram, EventFd };
 
 // What the fd is, if it is one the runtime drives (non-blocking); Other otherwise.
 Kind kind_of(int fd) {
@@ -105,7 +114,11 @@ Kind kind_of(int fd) {
     int type = 0;
     socklen_t len = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return Kind::Other;
-    return type == SOCK_STREAM ? Kind::Stream : Kind::Datagram;
+    if (type != SOCK_STREAM) return Kind::Datagram;
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) != 0) return Kind::Stream;
+    return ss.ss_family == AF_INET || ss.ss_family == AF_INET6 ? Kind::TcpStream : Kind::Stream;
   }
   char path[64], target[64];
   std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -126,19 +139,21 @@ int decide(Fn fn, int fd, bool is_accept = false) {
   int err = 0;
   if (fn == kEpollWait) {
     err = EINTR;
-  } else {
+  } else if (registered(fd)) {
     const Kind k = kind_of(fd);
     const bool sending = fn == kSend || fn == kSendto || fn == kSendmsg || fn == kWrite;
     if (k == Kind::EventFd) {
       // A full eventfd counter makes a non-blocking write fail with EAGAIN.
       if (fn == kWrite) err = EAGAIN;
-    } else if (k == Kind::Stream || k == Kind::Datagram) {
+    } else if (k != Kind::Other) {
       if (!g_cfg.hard || pick % 2 == 0) {
         err = EINTR;
       } else if (is_accept) {
         static const int kAccept[] = {EMFILE, ENFILE, ENOMEM, ECONNABORTED};
         err = kAccept[(pick >> 8) % 4];
       } else if (k == Kind::Stream) {
+        err = EINTR;  // an in-process socket pair: nothing else is plausible
+      } else if (k == Kind::TcpStream) {
         static const int kSendErr[] = {ECONNRESET, EPIPE, ENOBUFS};
         static const int kRecvErr[] = {ECONNRESET, ENOMEM};
         err = sending ? kSendErr[(pick >> 8) % 3] : kRecvErr[(pick >> 8) % 2];
@@ -162,6 +177,24 @@ int decide(Fn fn, int fd, bool is_accept = false) {
   } while (0)
 
 extern "C" {
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
+  static auto f = real<int (*)(int, int, int, struct epoll_event*)>("epoll_ctl");
+  const int r = f(epfd, op, fd, ev);
+  if (r == 0 && fd >= 0 && fd < kMaxFd) {
+    if (op == EPOLL_CTL_ADD) g_registered[fd].store(true, std::memory_order_relaxed);
+    if (op == EPOLL_CTL_DEL) g_registered[fd].store(false, std::memory_order_relaxed);
+  }
+  return r;
+}
+
+// Closing an fd removes it from every epoll set (once no other fd shares its file; good enough
+// for deciding where to inject).
+int close(int fd) {
+  static auto f = real<int (*)(int)>("close");
+  if (fd >= 0 && fd < kMaxFd) g_registered[fd].store(false, std::memory_order_relaxed);
+  return f(fd);
+}
 
 int epoll_wait(int epfd, struct epoll_event* events, int maxevents, int timeout) {
   static auto f = real<int (*)(int, struct epoll_event*, int, int)>("epoll_wait");
