@@ -10,6 +10,9 @@
 //   EDDY_FAULT_RATE  probability of a fault per eligible call (default 0.1)
 //   EDDY_FAULT_SEED  seed of the decision sequence (default 1)
 //   EDDY_FAULT_STATS path: at exit, append "calls=N faults=M" per function there
+//   EDDY_FAULT_SCOPE registered (default): only fds registered with epoll (see below);
+//                    nonblocking: every non-blocking fd (for a program with no test code of its
+//                    own, such as echo_server: reaches the signal handler's wake-up socket too)
 //
 // Invariant: a fault is injected only where the kernel could return that errno for that call
 // on that fd, and before the call has any effect (the real call is then not made, so nothing
@@ -48,6 +51,7 @@ struct Config {
   std::uint64_t threshold = 0;  // fault when the next 64-bit draw is below this
   std::uint64_t seed = 1;
   const char* stats = nullptr;
+  bool all_nonblocking = false;
 };
 
 Config g_cfg;
@@ -88,6 +92,7 @@ __attribute__((constructor)) void init() {
   g_cfg.threshold = static_cast<std::uint64_t>(rate * 18446744073709551615.0);
   if (const char* s = std::getenv("EDDY_FAULT_SEED")) g_cfg.seed = std::strtoull(s, nullptr, 10);
   g_cfg.stats = std::getenv("EDDY_FAULT_STATS");
+  if (const char* sc = std::getenv("EDDY_FAULT_SCOPE")) g_cfg.all_nonblocking = std::strcmp(sc, "nonblocking") == 0;
   std::atexit(write_stats);
 }
 
@@ -139,7 +144,7 @@ int decide(Fn fn, int fd, bool is_accept = false) {
   int err = 0;
   if (fn == kEpollWait) {
     err = EINTR;
-  } else if (registered(fd)) {
+  } else if (g_cfg.all_nonblocking || registered(fd)) {
     const Kind k = kind_of(fd);
     const bool sending = fn == kSend || fn == kSendto || fn == kSendmsg || fn == kWrite;
     if (k == Kind::EventFd) {
