@@ -35,6 +35,7 @@
  *   -DWAKE_UNDER_LOCK      wake() calls the waker with mutex_ held
  *   -DCLEAR_DROPS_SHUTDOWN a clear rebuilds the word without SHUTDOWN (tokio's behaviour)
  *   -DEAGER_RELEASE        deregistration frees at once instead of at the driver's next turn
+ *   -DLIST_NO_RECHECK      Readiness::poll links its waiter without re-loading under the lock
  */
 
 #ifndef N
@@ -49,6 +50,13 @@ bool shutdown = 0;     /* kShutdownBit */
 /* ScheduledIo::mutex_ and the reader_ slot it guards */
 bool mutex = 0;
 bool reader = 0;       /* reader_ holds the task's waker */
+
+/* A list waiter (Readiness future, interest READABLE) of a second task, guarded by mutex_ */
+bool lw_linked = 0;    /* the Waiter node is in waiters_ */
+bool lw_ready = 0;     /* Waiter::is_ready */
+bool lw_waker = 0;     /* Waiter::waker is set */
+bool l_notified = 0;
+bool l_waiting = 0;    /* ghost: the future returned Pending and has not been woken */
 
 /* the task's scheduling: Waker::wake marks it notified; the runtime then polls it again */
 bool notified = 0;
@@ -70,15 +78,19 @@ bool freed = 0;
 bool driver_waking = 0;   /* between D3 (dispatch) and the end of its wake() */
 bool shutdown_waking = 0; /* between S2 (shutdown) and the end of its wake() */
 byte in_flight = 0;       /* wakers taken from the slot (W1) and not yet called (W2) */
+byte l_in_flight = 0;     /* the list waiter's waker, taken (W1) and not yet called (W2) */
 bool shutdown_called = 0;
 bool task_done = 0;
 bool closer_done = 0;
+bool lister_done = 0;
 byte got = 0;
 
 #define INV_NO_LOST_EDGE   (!(registered && data > 0 && !ready) || edge || in_hand)
 #define INV_NO_LOST_WAKE   (!(waiting && !notified && in_flight == 0 && \
                               ((ready && !driver_waking) || (shutdown && !shutdown_waking))))
 #define INV_SHUTDOWN_STICKY (!shutdown_called || shutdown)
+#define INV_NO_LOST_LIST_WAKE (!(l_waiting && !l_notified && l_in_flight == 0 && \
+                                 ((ready && !driver_waking) || (shutdown && !shutdown_waking))))
 
 inline lock() { atomic { mutex == 0 -> mutex = 1 } }
 inline unlock() { mutex = 0 }
@@ -106,19 +118,39 @@ inline waker_call() {
   fi
 }
 
-/* ScheduledIo::wake (slot path): W1 take the waker under the lock, W2 call it outside. */
+inline l_waker_call() {
+  atomic { l_notified = 1; l_in_flight-- };
+  if
+  :: true -> skip
+  :: true -> lock(); unlock()
+  fi
+}
+
+/* ScheduledIo::wake: W1 take the slot waker (and, wake_with_list, unlink a satisfied list
+   waiter, mark it ready and take its waker) under the lock; W2 call them outside. Every wake in
+   this model carries READABLE (dispatch) or ALL (shutdown), which satisfy the list waiter. */
 inline wake(w) {
   assert(!freed);
   lock();                               /* W1 */
   atomic { w = reader; reader = 0; in_flight = in_flight + w };
+  atomic {
+    lw = 0;
+    if
+    :: lw_linked -> lw_linked = 0; lw_ready = 1; lw = lw_waker; lw_waker = 0; l_in_flight = l_in_flight + lw
+    :: else -> skip
+    fi
+  };
 #ifdef WAKE_UNDER_LOCK
   if :: w -> waker_call() :: else -> skip fi;
+  if :: lw -> l_waker_call() :: else -> skip fi;
 #endif
   unlock();
 #ifndef WAKE_UNDER_LOCK
   if :: w -> waker_call() :: else -> skip fi;   /* W2 */
+  if :: lw -> l_waker_call() :: else -> skip fi;
 #endif
-  w = 0
+  w = 0;
+  lw = 0
 }
 
 /* The peer: each send adds a byte and, while the fd is registered, queues an edge. */
@@ -132,7 +164,7 @@ active proctype peer() {
 
 /* Driver::turn, repeated. */
 active proctype driver() {
-  bool w = 0;
+  bool w = 0, lw = 0;
   do
   :: atomic { release_pending -> release_pending = 0 };
      /* D1: RegistrationSet::release, at the top of a turn (never during a batch): the list's
@@ -213,6 +245,8 @@ top:
      goto top
   fi;
 done:
+  /* The socket is shared with the lister's task: the last user drops it. */
+  lister_done;
   /* T1: Handle::deregister_source: epoll DEL (the kernel drops queued edges; a token already in
      the driver's batch stays there) ... */
   atomic { registered = 0; edge = 0 };
@@ -231,7 +265,7 @@ done:
 /* Driver::shutdown, from another thread: take the live entry out of the set (its list
    reference moves to us), mark it shut down, wake everyone, drop the reference. */
 active proctype closer() {
-  bool mine = 0, w = 0;
+  bool mine = 0, w = 0, lw = 0;
   atomic { if :: linked -> linked = 0; mine = 1 :: else -> skip fi };   /* S1 */
   if
   :: mine ->
@@ -245,11 +279,60 @@ active proctype closer() {
   closer_done = 1
 }
 
+/* A second task waiting once with a Readiness future (Readiness::poll, list waiter), or
+   dropping it while it waits (~Readiness unlinks under the lock). It holds its own reference
+   (its Registration) until it is done, and the reading task drops the socket only after it:
+   so the resource is still in the set when the closer runs, and its shutdown must reach this
+   waiter if nothing else does (a lost wake-up is an invalid end state, or INV_NO_LOST_LIST_WAKE
+   earlier). */
+active proctype lister() {
+  bool r_ready, r_shut;
+  atomic { refs++ };
+  /* L1: Readiness::poll, Init: the optimistic load */
+  atomic { r_ready = ready; r_shut = shutdown };
+  if
+  :: r_ready || r_shut -> goto ldone
+  :: else -> skip
+  fi;
+  lock();
+#ifndef LIST_NO_RECHECK
+  /* L2: the re-load under the lock */
+  atomic { r_ready = ready; r_shut = shutdown };
+#endif
+  if
+  :: r_ready || r_shut -> unlock(); goto ldone
+  :: else -> skip
+  fi;
+  /* L3: link the waiter with its waker, Pending */
+  lw_linked = 1; lw_ready = 0; lw_waker = 1;
+  atomic { unlock(); l_waiting = 1 };
+lpoll:
+  if
+  :: atomic { l_notified -> l_notified = 0; l_waiting = 0 };
+     /* L4: polled again: Waiting, is_ready under the lock */
+     lock();
+     if
+     :: lw_ready -> unlock(); goto ldone
+     :: else -> atomic { unlock(); l_waiting = 1 }; goto lpoll
+     fi
+  :: true ->
+     /* L5: ~Readiness while Waiting: unlink, drop the waker outside the lock */
+     lock();
+     atomic { lw_linked = 0; lw_waker = 0; l_waiting = 0 };
+     unlock();
+     goto ldone
+  fi;
+ldone:
+  unref();
+  lister_done = 1
+}
+
 active proctype invariants() {
   /* Each assertion can fire in any reachable state: spin's usual way to check invariants. */
   if
   :: assert(INV_NO_LOST_EDGE)
   :: assert(INV_NO_LOST_WAKE)
   :: assert(INV_SHUTDOWN_STICKY)
+  :: assert(INV_NO_LOST_LIST_WAKE)
   fi
 }
