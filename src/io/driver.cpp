@@ -38,7 +38,7 @@ Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
 
 Result<void> Handle::deregister_source(ScheduledIo& io, int fd) {
   // The backend's deregister returns only once the token is dead (the release rule, selector.hpp),
-  // so queueing the release after it is safe.
+  // so queueing the release after it is safe. Model: models/readiness.pml T1 then T2.
   Result<void> os = selector_.deregister(fd);
   if (registrations_.deregister(io)) unpark();
   metrics_.dec_fd_count();
@@ -102,6 +102,7 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   Handle& h = *handle_;
   // Free what was deregistered before this turn. This is the only place a ScheduledIo the
   // kernel may have named is freed, and no batch of tokens is being dispatched now.
+  // Model: models/readiness.pml D1 (release) at the top of the turn, D2 (select) below.
   if (h.registrations_.needs_release()) h.registrations_.release();
 
   int timeout = timeout_ms(max_wait);

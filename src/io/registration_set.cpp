@@ -38,6 +38,8 @@ Result<RefPtr<ScheduledIo>> RegistrationSet::allocate() {
 }
 
 bool RegistrationSet::deregister(ScheduledIo& io) {
+  // Model: models/readiness.pml T2 (variant EAGER_RELEASE frees here instead, and a token still
+  // in the driver's batch then names freed memory).
   io.ref();  // the pending list's reference
   LockGuard<Mutex> lock(mutex_);
   pending_release_.push_back(&io);
@@ -56,6 +58,7 @@ void RegistrationSet::remove(ScheduledIo& io) {
 }
 
 void RegistrationSet::release() {
+  // Model: models/readiness.pml D1.
   {
     LockGuard<Mutex> lock(mutex_);
     releasing_.swap(pending_release_);
@@ -75,6 +78,7 @@ std::vector<RefPtr<ScheduledIo>> RegistrationSet::shutdown() {
   std::vector<RefPtr<ScheduledIo>> all;
   LockGuard<Mutex> lock(mutex_);
   if (is_shutdown_) return all;
+  // Model: models/readiness.pml S1.
   is_shutdown_ = true;
   all.reserve(registrations_.size());
   // The list's reference moves into the returned vector.

@@ -11,11 +11,14 @@ using eddy::detail::sync::UniqueLock;
 ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
 
 void ScheduledIo::shutdown() noexcept {
+  // Model: models/readiness.pml S2 (sticky SHUTDOWN; variant CLEAR_DROPS_SHUTDOWN loses it) and
+  // S3 (the wake).
   readiness_.fetch_or(kShutdownBit, std::memory_order_acq_rel);
   wake(Ready::ALL);
 }
 
 void ScheduledIo::wake_with_list(Ready ready, bool wake_reader, bool wake_writer) noexcept {
+  // Model: models/readiness.pml W1/W2 for list waiters (unlink, is_ready, take the waker).
   UniqueLock<SpinLock> lock(mutex_, std::adopt_lock);
   // Declared with the lock held, so it is destroyed while the lock is held: every path below
   // empties it (wake_all with the lock dropped) first, so its destructor has nothing left to wake.
@@ -59,6 +62,7 @@ void ScheduledIo::replace_slot(Waker& slot, const Waker& waker) noexcept {
 }
 
 void ScheduledIo::clear_wakers() noexcept {
+  // Model: models/readiness.pml T3.
   Waker reader, writer;
   {
     LockGuard<SpinLock> lock(mutex_);
@@ -71,6 +75,7 @@ void ScheduledIo::clear_wakers() noexcept {
 // --- Readiness -----------------------------------------------------------------------------
 
 Readiness::~Readiness() {
+  // Model: models/readiness.pml L5.
   if (state_ == State::Waiting) {
     Waker dropped;
     {
@@ -92,7 +97,8 @@ ReadyEvent Readiness::done_event() const noexcept {
 Poll<ReadyEvent> Readiness::poll(const Waker& waker) noexcept {
   switch (state_) {
     case State::Init: {
-      // Optimistic check without the lock.
+      // Optimistic check without the lock. Model: models/readiness.pml L1, then L2 (the re-load
+      // under the lock; variant LIST_NO_RECHECK drops it) and L3 (link the waiter).
       std::uint64_t curr = io_->readiness_.load(std::memory_order_seq_cst);
       if ((curr & ScheduledIo::kShutdownBit) != 0 ||
           ScheduledIo::ready_of(curr).satisfies(waiter_.interest)) {
@@ -113,6 +119,7 @@ Poll<ReadyEvent> Readiness::poll(const Waker& waker) noexcept {
       return Pending;
     }
     case State::Waiting: {
+      // Model: models/readiness.pml L4.
       {
         LockGuard<SpinLock> lock(io_->mutex_);
         if (!waiter_.is_ready) {

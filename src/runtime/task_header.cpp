@@ -18,6 +18,7 @@ void waker_drop(void* data) noexcept { static_cast<TaskHeader*>(data)->unref(); 
 const WakerVTable TaskHeader::kWakerVTable = {&waker_clone, &waker_wake, &waker_wake_by_ref, &waker_drop};
 
 bool TaskHeader::transition_to_notified() noexcept {
+  // Model: models/task_state.pml W1 (variant WAKE_SCHEDULES_COMPLETE drops the COMPLETE test).
   // The common case first: idle (suspended, not queued) -> SCHEDULED in one CAS.
   std::uint32_t s = 0;
   if (state_.compare_exchange_strong(s, kScheduled, std::memory_order_acq_rel, std::memory_order_acquire)) {
@@ -43,12 +44,14 @@ void TaskHeader::wake_by_ref() noexcept {
 }
 
 void TaskHeader::wake_by_val() noexcept {
+  // Model: models/task_state.pml W2.
   // The waker's reference becomes the run queue's, saving a ref/unref pair on every wake.
   if (transition_to_notified()) scheduler_->schedule(this);
   else unref();
 }
 
 void TaskHeader::abort() noexcept {
+  // Model: models/task_state.pml A1 (variant ABORT_NO_SCHEDULE loses the abort of an idle task).
   std::uint32_t s = state_.load(std::memory_order_acquire);
   for (;;) {
     if ((s & (kComplete | kCancelled)) != 0) return;

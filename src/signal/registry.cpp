@@ -82,8 +82,12 @@ void Registry::on_signal(int signum, siginfo_t* info, void* ctx) noexcept {
     Slot& s = slots_[signum];
     s.pending.store(true, std::memory_order_seq_cst);
     const char byte = 1;
-    // Ignored on purpose: EAGAIN means the pipe is full, so a wake-up is already pending.
-    [[maybe_unused]] const auto n = ::write(sender_, &byte, 1);
+    // EAGAIN is ignored on purpose: the socket is full, so a wake-up is already pending. EINTR
+    // (another signal arrived first; scripts/faults injects it) is retried: the byte is the
+    // only wake-up this signal gets, and without it the signal would be lost. write() is
+    // async-signal-safe; EINTR happens before any byte is written, so retrying cannot double it.
+    while (::write(sender_, &byte, 1) < 0 && errno == EINTR) {
+    }
     // Chain to the handler that was installed before ours (not to SIG_DFL/SIG_IGN: handling the
     // signal replaces its default action, as in tokio).
     const struct sigaction& prev = s.previous;

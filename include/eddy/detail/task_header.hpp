@@ -108,6 +108,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   // Marks the task running; returns the previous state.
   std::uint32_t transition_to_running() noexcept {
+    // Model: models/task_state.pml T1.
     // The common case in one CAS (fetch_xor whose result is used compiles to a CAS loop anyway).
     std::uint32_t s = kScheduled;
     if (state_.compare_exchange_strong(s, kRunning, std::memory_order_acq_rel, std::memory_order_acquire)) {
@@ -118,6 +119,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   // After a poll that did not finish the task: true if it must be queued again (it was woken or
   // aborted while running); then it is marked SCHEDULED and the caller keeps its reference.
   bool transition_to_idle() noexcept {
+    // Model: models/task_state.pml T2 (variant IDLE_DROPS_NOTIFIED loses a wake-up).
     // Fast path, inline: running and nothing happened meanwhile (the common case after a poll
     // that suspended on I/O).
     std::uint32_t s = kRunning;
@@ -128,6 +130,8 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   // abort() that arrived during its last poll came too late, and the result is kept (as in
   // tokio), so that "cancelled" always means the frame is gone.
   void set_complete(bool cancelled) noexcept {
+    // Model: models/task_state.pml C1 (variant COMPLETE_KEEPS_CANCELLED reports a finished
+    // task as cancelled).
     if (cancelled) {
       state_.fetch_or(kComplete | kCancelled, std::memory_order_acq_rel);
       return;

@@ -94,6 +94,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   }
 
   // The driver's hot path: OR in an event's readiness and bump the tick, then wake.
+  // Model: models/readiness.pml D3 (the CAS) and D4 (the wake).
   void dispatch(Ready ready) noexcept {
     // set_readiness(Tick::set(), curr | ready) in its cheapest form (ReadinessWord::dispatch).
     std::uint64_t curr = readiness_.load(std::memory_order_acquire);
@@ -108,6 +109,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   void clear_readiness(ReadyEvent event) noexcept {
     // set_readiness(Tick::clear(event.tick), curr - clear) in its cheapest form (every short
     // read and write comes here): clear the bits while the tick is still the event's.
+    // Model: models/readiness.pml R4 (the tick-checked CAS; variant NO_TICK_CHECK drops the test).
     const std::uint64_t clear = Word::clear_bits(event.ready);
     std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     while (tick_of(curr) == event.tick) {
@@ -128,6 +130,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // slot for writable readiness, every list waiter whose interest overlaps. Wakers are collected
   // 32 at a time and called with the lock dropped.
   void wake(Ready ready) noexcept {
+    // Model: models/readiness.pml W1 (take the wakers under the lock), W2 (call them after the
+    // unlock; variant WAKE_UNDER_LOCK deadlocks).
     mutex_.lock();
     const bool wake_reader = !(ready & direction_mask(Direction::Read)).is_empty() && reader_;
     const bool wake_writer = ready.is_writable() && writer_;
@@ -153,6 +157,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // to poll is kept). Ready at once when the direction is ready or the resource is shut down.
   Poll<ReadyEvent> poll_readiness(const Waker& waker, Direction direction) noexcept {
     // Fast path, inline: already ready (or shut down) costs one atomic load and one test.
+    // Model: models/readiness.pml R1.
     const std::uint64_t curr = readiness_.load(std::memory_order_acquire);
     const Ready mask = direction_mask(direction);
     if (Word::any(curr, mask)) return event_of(curr, mask);
@@ -195,6 +200,8 @@ class alignas(kScheduledIoAlign) ScheduledIo
   Poll<ReadyEvent> register_and_recheck(const Waker& waker, Direction direction) noexcept {
     const Ready mask = direction_mask(direction);
     Waker& slot = direction == Direction::Read ? reader_ : writer_;
+    // Model: models/readiness.pml R2 (store the waker under the lock) and R3 (the re-load below;
+    // variant NO_RECHECK drops it and loses a wake-up).
     mutex_.lock();
     const bool stored = !slot;
     if (stored) [[likely]] {
