@@ -4,6 +4,9 @@
 // EISDIR, ENOTEMPTY). co_await them in a task of a runtime. Cancellation (the awaiting coroutine
 // destroyed): the operation in flight is cancelled or runs to its end; its outcome is dropped
 // and no buffer of the caller is touched (see eddy/fs/file.hpp).
+//
+// The Tasks are lazy: `contents` (and any span given to File) is read when the task runs, so it
+// must outlive the co_await (co_await the call in the same expression, as in the examples).
 #pragma once
 
 #include <cstddef>

@@ -123,7 +123,9 @@ io_uring_sqe* Ring::prepare(const std::shared_ptr<Op>& op) {
 }
 
 void Ring::cancel(Op& op) {
-  if (op.done_ || op.cancel_sent_ || !op.ring_ref_ || !open_) return;
+  // Only the owner may touch the SQ. From another thread the op simply runs to its end (its
+  // state lives until then either way).
+  if (op.done_ || op.cancel_sent_ || !op.ring_ref_ || !open_ || !owned_here()) return;
   op.cancel_sent_ = true;
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_cancel(sqe, &op, 0);
