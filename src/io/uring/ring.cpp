@@ -140,8 +140,10 @@ void Ring::flush() {
     const int n = io_uring_submit(&ring_);
     if (n >= 0) {
       pending_ -= static_cast<std::uint32_t>(n) > pending_ ? pending_ : static_cast<std::uint32_t>(n);
-      // With SUBMIT_ALL the kernel takes all or fails; without it, an SQE that failed early
-      // still consumed; the loop gives the rest.
+      // With SUBMIT_ALL the kernel takes every SQE. Without it, it stops after an SQE that fails
+      // to submit (that SQE's error arrives as its CQE) and the loop submits the rest. Taking
+      // none at all would loop forever: the count is dropped, and the SQEs still in the ring go
+      // with the next submit.
       if (n == 0) pending_ = 0;
       continue;
     }
