@@ -13,6 +13,7 @@
 #   signal   the signal driver (and the stack's bottom as the time driver sees it)
 #   time     the time driver, timers and the clock
 #   runtime  schedulers, the driver stack, blocking pool, coop
+#   fs       files over io_uring or the blocking pool
 #   net      sockets
 #   sync     sync primitives and channels (if present)
 
@@ -61,6 +62,7 @@ eddy_layer(io DEPENDS util)
 eddy_layer(signal DEPENDS util io)
 eddy_layer(time DEPENDS util io signal)
 eddy_layer(runtime DEPENDS util io signal time)
+eddy_layer(fs DEPENDS util io runtime)
 eddy_layer(net DEPENDS util io runtime)
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/sync)
   eddy_layer(sync DEPENDS util runtime)

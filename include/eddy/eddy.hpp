@@ -6,6 +6,7 @@
 #include "eddy/blocking.hpp"
 #include "eddy/coop.hpp"
 #include "eddy/error.hpp"
+#include "eddy/fs.hpp"
 #include "eddy/interest.hpp"
 #include "eddy/io.hpp"
 #include "eddy/join_handle.hpp"

@@ -20,6 +20,10 @@ enum class Error {
   no_runtime,
   // The runtime was built without the I/O driver.
   io_disabled,
+  // The end of a file came before the whole buffer was read (fs::File::read_exact_at).
+  unexpected_eof,
+  // A write wrote nothing while bytes were left to write (fs::File::write_all_at).
+  write_zero,
 };
 
 const std::error_category& error_category() noexcept;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -36,6 +37,19 @@ class Sleep;
 }
 
 class Runtime;
+
+// Where eddy::fs runs file operations (Builder::file_backend).
+enum class FileBackend : std::uint8_t {
+  // io_uring when the kernel allows it, else the blocking pool (the refusal is counted in
+  // IoDriverMetrics::uring_fallback_count, kept in RuntimeHandle::uring_refusal, and passed
+  // once to Builder::on_uring_fallback). Without enable_io: the blocking pool.
+  automatic,
+  // io_uring; Builder::build fails with the kernel's refusal (ENOSYS, EPERM, ENOMEM...) instead
+  // of falling back. Needs enable_io (build fails with invalid_argument otherwise).
+  io_uring,
+  // always the blocking pool (spawn_blocking); no ring is made.
+  blocking_pool,
+};
 
 namespace detail {
 class RuntimeScheduler;
@@ -84,6 +98,11 @@ class RuntimeHandle {
   // The I/O driver's handle (opaque: for AsyncFd::create and the socket types' from_std), or
   // null when the runtime was built without I/O.
   const std::shared_ptr<io::Handle>& io_handle() const noexcept { return scheduler_->driver().io; }
+
+  // Where this runtime's file operations run: io_uring or blocking_pool (never automatic).
+  FileBackend file_backend() const noexcept;
+  // Why io_uring was refused, when the runtime asked for it and fell back (else empty).
+  std::error_code uring_refusal() const noexcept;
 
   // The I/O driver's counters, or null when the runtime was built without I/O.
   const io::IoDriverMetrics* io_metrics() const noexcept;
@@ -138,10 +157,43 @@ class Builder {
     return *this;
   }
 
+  // Where eddy::fs runs (see FileBackend). Default automatic.
+  Builder& file_backend(FileBackend b) {
+    file_backend_ = b;
+    return *this;
+  }
+  // Called once, from build(), when io_uring was asked for (automatic) and the kernel refused
+  // it, with the refusal; the runtime then uses epoll and the blocking pool.
+  Builder& on_uring_fallback(std::function<void(std::error_code)> hook) {
+    on_uring_fallback_ = std::move(hook);
+    return *this;
+  }
+  // Submission entries of the ring (the completion queue gets twice as many). Default 256.
+  Builder& uring_entries(unsigned n) {
+    uring_entries_ = n == 0 ? 1 : n;
+    return *this;
+  }
+  // Test seams: make the ring's setup fail with errno `err` (ENOSYS, EPERM, ENOMEM as a kernel
+  // without io_uring, a seccomp filter or a locked-memory limit would), or the opcode probe
+  // report `opcode` (an IORING_OP_* number) missing. 0 / -1: no refusal.
+  Builder& uring_refuse_setup_for_test(int err) {
+    uring_refuse_setup_ = err;
+    return *this;
+  }
+  Builder& uring_refuse_opcode_for_test(int opcode) {
+    uring_refuse_opcode_ = opcode;
+    return *this;
+  }
+
   Result<Runtime> build();
 
  private:
   friend class Runtime;
+  FileBackend file_backend_ = FileBackend::automatic;
+  std::function<void(std::error_code)> on_uring_fallback_;
+  unsigned uring_entries_ = 256;
+  int uring_refuse_setup_ = 0;
+  int uring_refuse_opcode_ = -1;
   bool enable_io_ = false;
   bool enable_time_ = false;
   bool start_paused_ = false;

@@ -22,7 +22,10 @@ using eddy::detail::RefPtr;
 Handle::Handle(DefaultSelector selector, int waker_fd) noexcept
     : selector_(std::move(selector)), waker_fd_(waker_fd) {}
 
-Handle::~Handle() { ::close(waker_fd_); }
+Handle::~Handle() {
+  ring_.reset();  // closes the ring (Driver::shutdown has already drained it) and its eventfd
+  ::close(waker_fd_);
+}
 
 Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
   auto io = registrations_.allocate();
@@ -67,7 +70,7 @@ Result<void> Handle::register_signal_receiver(int fd) {
 
 // --- Driver --------------------------------------------------------------------------------
 
-Result<Driver> Driver::create(std::size_t nevents) {
+Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring::Config& uring_config) {
   if (nevents == 0 || nevents > static_cast<std::size_t>(INT_MAX)) {
     return std::make_error_code(std::errc::invalid_argument);
   }
@@ -80,6 +83,25 @@ Result<Driver> Driver::create(std::size_t nevents) {
     return r.error();
   }
   std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
+  if (uring != UringMode::off) {
+    auto ring = uring::Ring::create(uring_config, handle->metrics_);
+    if (ring) {
+      if (auto r = handle->selector_.register_source((*ring)->event_fd(), detail::token(ReservedToken::uring),
+                                                     Interest::READABLE);
+          !r) {
+        ring = r.error();
+      }
+    }
+    if (ring) {
+      handle->ring_ = std::move(*ring);
+    } else if (uring == UringMode::required) {
+      return ring.error();
+    } else {
+      // The refusal is said once: the counter and the error the runtime exposes.
+      handle->uring_refusal_ = ring.error();
+      handle->metrics_.incr_uring_fallback();
+    }
+  }
   return Driver(std::move(handle), nevents);
 }
 
@@ -105,7 +127,18 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   // Model: models/readiness.pml D1 (release) at the top of the turn, D2 (select) below.
   if (h.registrations_.needs_release()) h.registrations_.release();
 
-  int timeout = timeout_ms(max_wait);
+  // The ring: free (two loads) when it has no work. Pending submissions go to the kernel before
+  // the wait, and a completion already in the CQ (a cached read completes inside the submit)
+  // must not wait for a timeout.
+  uring::Ring* ring = h.ring_.get();
+  const bool ring_busy = ring != nullptr && ring->busy() && ring->owned_here();
+  bool ring_ready = false;
+  if (ring_busy) [[unlikely]] {
+    if (ring->has_pending()) ring->flush();
+    ring_ready = ring->cq_ready();
+  }
+
+  int timeout = ring_ready ? 0 : timeout_ms(max_wait);
   // The deadline is only needed to re-arm the wait after EINTR. Saturate it: a caller may pass a
   // huge wait (nanoseconds::max() for "as long as possible"), and now + that overflows.
   Clock::time_point deadline{};
@@ -132,6 +165,7 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
       // The eventfd: nothing to do, the write that caused this edge already ended the wait (it
       // is never drained; every write makes a new edge). The signal pipe: report it.
       if (token == detail::token(ReservedToken::signal)) report.signal = true;
+      else if (token == detail::token(ReservedToken::uring)) ring_ready = true;
       continue;
     }
     // Safe by the RegistrationSet invariant: the resource cannot have been freed since this
@@ -140,12 +174,19 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     ++report.events;
   }
   h.metrics_.incr_ready_count_by(report.events);
+  // After the readiness events: reap every completion (with DEFER_TASKRUN, running the kernel's
+  // deferred work first). The eventfd fires for each batch of completions, so a turn whose
+  // eventfd did not fire and whose CQ is empty has nothing to reap.
+  if (ring_busy && (ring_ready || ring->cq_ready())) [[unlikely]] report.completions = ring->drain();
   return report;
 }
 
 void Driver::shutdown() {
   if (is_shutdown_) return;
   is_shutdown_ = true;
+  // Every task is gone by now (the runtime destroys them first), so each op still in the ring
+  // is orphaned or about to be: cancel them all and wait for their CQEs before the ring closes.
+  if (handle_->ring_) handle_->ring_->shutdown();
   auto all = handle_->registrations_.shutdown();
   // Outside the set's lock: shutting a resource down wakes its waiters.
   for (auto& io : all) io->shutdown();

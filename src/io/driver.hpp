@@ -27,6 +27,7 @@
 #include "eddy/result.hpp"
 #include "io/detail/selector.hpp"
 #include "io/registration_set.hpp"
+#include "io/uring/ring.hpp"
 
 namespace eddy::io {
 
@@ -37,7 +38,8 @@ class Driver;
 struct TurnReport {
   std::size_t events = 0;  // events dispatched to resources (reserved tokens not counted)
   bool signal = false;     // the signal receiver's token fired
-  bool delivered() const noexcept { return events != 0 || signal; }
+  std::size_t completions = 0;  // io_uring operations completed
+  bool delivered() const noexcept { return events != 0 || signal || completions != 0; }
 };
 
 class Handle {
@@ -64,6 +66,12 @@ class Handle {
   Result<void> register_signal_receiver(int fd);
 
   const IoDriverMetrics& metrics() const noexcept { return metrics_; }
+
+  // The driver's io_uring, or null when the runtime has none (not asked for, or refused: see
+  // uring_refusal()). Its calls are for its owner thread only (io/uring/ring.hpp).
+  uring::Ring* ring() const noexcept { return ring_.get(); }
+  // Why the ring was refused (empty when it was not asked for or was made).
+  std::error_code uring_refusal() const noexcept { return uring_refusal_; }
   bool is_shutdown() const { return registrations_.is_shutdown(); }
   // Live registrations (deregistered ones leave at the next turn).
   std::size_t registration_count() const { return registrations_.live_count(); }
@@ -76,6 +84,15 @@ class Handle {
   int waker_fd_;
   RegistrationSet registrations_;
   IoDriverMetrics metrics_;
+  std::unique_ptr<uring::Ring> ring_;  // set by Driver::create, then immutable until ~Handle
+  std::error_code uring_refusal_;
+};
+
+// Whether the driver carries an io_uring (files, today) beside epoll.
+enum class UringMode : std::uint8_t {
+  off,       // no ring
+  fallback,  // try; when the kernel refuses, run without one (counted in the metrics)
+  required,  // try; when the kernel refuses, Driver::create fails with its error
 };
 
 class Driver {
@@ -84,7 +101,8 @@ class Driver {
 
   // Creates the backend and the wake-up eventfd. `nevents` is the most events one turn
   // dispatches (the rest stay queued in the kernel for the next turn).
-  static Result<Driver> create(std::size_t nevents = kDefaultEvents);
+  static Result<Driver> create(std::size_t nevents = kDefaultEvents, UringMode uring = UringMode::off,
+                               const uring::Config& uring_config = {});
 
   Driver(Driver&&) noexcept = default;
   Driver& operator=(Driver&&) = delete;

@@ -8,7 +8,7 @@ Result<std::pair<Driver, Handle>> Driver::create(const Config& config) {
   Handle handle;
   std::optional<signal::IoStack> below;
   if (config.enable_io) {
-    auto io = io::Driver::create(config.max_io_events);
+    auto io = io::Driver::create(config.max_io_events, config.uring, config.uring_config);
     if (!io) return io.error();
     handle.io = io->handle();
     handle.signal = std::make_shared<SignalHandle>(handle.io);

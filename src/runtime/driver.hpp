@@ -26,6 +26,8 @@ struct Config {
   bool enable_time = false;
   bool start_paused = false;
   std::size_t max_io_events = io::Driver::kDefaultEvents;
+  io::UringMode uring = io::UringMode::off;  // with enable_io only
+  io::uring::Config uring_config;
 };
 
 class Driver {

@@ -25,6 +25,16 @@ const io::IoDriverMetrics* RuntimeHandle::io_metrics() const noexcept {
   return io ? &io->metrics() : nullptr;
 }
 
+FileBackend RuntimeHandle::file_backend() const noexcept {
+  const auto& io = scheduler_->driver().io;
+  return io && io->ring() != nullptr ? FileBackend::io_uring : FileBackend::blocking_pool;
+}
+
+std::error_code RuntimeHandle::uring_refusal() const noexcept {
+  const auto& io = scheduler_->driver().io;
+  return io ? io->uring_refusal() : std::error_code();
+}
+
 std::size_t RuntimeHandle::io_registration_count() const noexcept {
   const auto& io = scheduler_->driver().io;
   return io ? io->registration_count() : 0;
@@ -37,8 +47,18 @@ Result<Runtime> Builder::build() {
   config.enable_time = enable_time_;
   config.start_paused = start_paused_;
   config.max_io_events = max_io_events_;
+  if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
+  if (enable_io_ && file_backend_ != FileBackend::blocking_pool) {
+    config.uring = file_backend_ == FileBackend::io_uring ? io::UringMode::required : io::UringMode::fallback;
+    config.uring_config.entries = uring_entries_;
+    config.uring_config.refuse_setup = uring_refuse_setup_;
+    config.uring_config.refuse_opcode = uring_refuse_opcode_;
+  }
   auto stack = detail::driver::Driver::create(config);
   if (!stack) return stack.error();
+  if (const auto& io = stack->second.io; io && io->uring_refusal() && on_uring_fallback_) {
+    on_uring_fallback_(io->uring_refusal());
+  }
   const detail::SchedulerConfig sched{event_interval_, global_queue_interval_};
   auto handle = std::make_shared<detail::CurrentThreadHandle>(sched, std::move(stack->second));
   auto core = std::make_unique<detail::CurrentThreadCore>(sched, std::move(stack->first));

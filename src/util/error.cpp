@@ -13,6 +13,8 @@ class Category final : public std::error_category {
       case Error::timed_out: return "operation timed out";
       case Error::no_runtime: return "no eddy runtime is running on this thread";
       case Error::io_disabled: return "the eddy runtime was built without I/O (call enable_io)";
+      case Error::unexpected_eof: return "unexpected end of file";
+      case Error::write_zero: return "a write wrote no bytes";
     }
     return "unknown eddy error";
   }

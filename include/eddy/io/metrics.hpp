@@ -18,6 +18,22 @@ class IoDriverMetrics {
   // Registered now: registered minus deregistered.
   std::uint64_t fd_count() const noexcept { return fd_registered_count() - fd_deregistered_count(); }
 
+  // io_uring (zero without a ring): operations submitted, completed (their CQE reaped), in
+  // flight now, cancels submitted, CQ overflows handled, and fallbacks to epoll + the blocking
+  // pool because the kernel refused the ring (at most 1 per runtime).
+  std::uint64_t uring_submitted_count() const noexcept { return u_submitted_.load(std::memory_order_relaxed); }
+  std::uint64_t uring_completed_count() const noexcept { return u_completed_.load(std::memory_order_relaxed); }
+  std::uint64_t uring_in_flight() const noexcept { return uring_submitted_count() - uring_completed_count(); }
+  std::uint64_t uring_cancelled_count() const noexcept { return u_cancelled_.load(std::memory_order_relaxed); }
+  std::uint64_t uring_overflow_count() const noexcept { return u_overflow_.load(std::memory_order_relaxed); }
+  std::uint64_t uring_fallback_count() const noexcept { return u_fallback_.load(std::memory_order_relaxed); }
+
+  void incr_uring_submitted() noexcept { u_submitted_.fetch_add(1, std::memory_order_relaxed); }
+  void incr_uring_completed_by(std::uint64_t n) noexcept { u_completed_.fetch_add(n, std::memory_order_relaxed); }
+  void incr_uring_cancelled() noexcept { u_cancelled_.fetch_add(1, std::memory_order_relaxed); }
+  void incr_uring_overflow() noexcept { u_overflow_.fetch_add(1, std::memory_order_relaxed); }
+  void incr_uring_fallback() noexcept { u_fallback_.fetch_add(1, std::memory_order_relaxed); }
+
   void incr_fd_count() noexcept { registered_.fetch_add(1, std::memory_order_relaxed); }
   void dec_fd_count() noexcept { deregistered_.fetch_add(1, std::memory_order_relaxed); }
   void incr_ready_count_by(std::uint64_t n) noexcept { ready_.fetch_add(n, std::memory_order_relaxed); }
@@ -26,6 +42,11 @@ class IoDriverMetrics {
   eddy::detail::sync::Atomic<std::uint64_t> registered_{0};
   eddy::detail::sync::Atomic<std::uint64_t> deregistered_{0};
   eddy::detail::sync::Atomic<std::uint64_t> ready_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_submitted_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_completed_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_cancelled_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_overflow_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_fallback_{0};
 };
 
 }  // namespace eddy::io

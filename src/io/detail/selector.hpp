@@ -24,12 +24,13 @@
 namespace eddy::io::detail {
 
 // The reserved tokens, in one table. Every token below kReservedTokens is reserved; an aligned
-// ScheduledIo address is never one of them. (The io_uring ring's fd will take the next one.)
+// ScheduledIo address is never one of them.
 enum class ReservedToken : std::uint64_t {
   wakeup = 0,  // the driver's eventfd: an unpark; nothing to dispatch
   signal = 1,  // the signal layer's self-pipe: note it, the signal layer drains it
+  uring = 2,   // the io_uring's completion eventfd (io/uring/ring.hpp): drain the ring's CQ
 };
-inline constexpr std::uint64_t kReservedTokens = 2;
+inline constexpr std::uint64_t kReservedTokens = 3;
 static_assert(kReservedTokens <= kScheduledIoAlign, "a ScheduledIo address could collide with a reserved token");
 
 constexpr std::uint64_t token(ReservedToken t) noexcept { return static_cast<std::uint64_t>(t); }

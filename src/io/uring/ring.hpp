@@ -1,0 +1,111 @@
+// One io_uring per I/O driver (no process-wide state, no lock): its setup with fallback flags,
+// the opcode probe, submission batching, completion draining, cancellation and shutdown.
+//
+// Ownership. The ring is created disabled (IORING_SETUP_R_DISABLED) by Builder::build, and
+// enabled by the first thread that claims it (claim()): that thread is the ring's owner for
+// good (the kernel's SINGLE_ISSUER submitter). Only the owner submits, reaps and cancels; a
+// claim from any other thread returns false and the caller uses the blocking pool instead. In
+// the current-thread runtime the owner is the thread running block_on, which also parks the
+// driver, so every ring call happens on one thread and needs no lock.
+//
+// Invariants: `in_flight_` counts ops whose CQE has not been reaped (each holds its ring_ref);
+// `cancels_` counts cancel SQEs whose CQE has not been reaped (user_data kCancelTag);
+// `pending_` counts SQEs not yet given to the kernel. The driver flushes pending SQEs before it
+// waits, so a turn never sleeps on a submission it has not made. The ring is closed only when
+// in_flight_ and cancels_ are both 0 (shutdown() waits for that), so the kernel never writes
+// into memory eddy has freed.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <thread>
+
+#include "eddy/detail/sync.hpp"
+#include "eddy/io/metrics.hpp"
+#include "eddy/result.hpp"
+#include "io/uring/op.hpp"
+
+namespace eddy::io::uring {
+
+// How the ring is made; the test seams force each kind of refusal.
+struct Config {
+  unsigned entries = 256;
+  // Test seam: when non-zero, setup fails with this errno as the kernel would (ENOSYS: no
+  // io_uring; EPERM: seccomp or io_uring_disabled; ENOMEM: locked-memory limit).
+  int refuse_setup = 0;
+  // Test seam: the probe reports this opcode missing (-1: none).
+  int refuse_opcode = -1;
+};
+
+class Ring {
+ public:
+  // Creates the ring (retrying with fewer setup flags on EINVAL), probes the opcodes eddy uses,
+  // and registers an eventfd the kernel signals on completions: `*event_fd` (owned by the ring),
+  // for the driver to poll. Errors: the setup's errno, or ENOSYS naming a missing opcode.
+  static Result<std::unique_ptr<Ring>> create(const Config& config, IoDriverMetrics& metrics);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  int event_fd() const noexcept { return event_fd_; }
+  unsigned setup_flags() const noexcept { return flags_; }
+
+  // True when the calling thread may submit: it owns the ring (the first claim enables the ring
+  // and makes the caller its owner) and the ring is open.
+  bool claim() noexcept;
+  bool is_open() const noexcept { return open_; }
+  // The calling thread is the ring's owner (the driver touches the ring only then).
+  bool owned_here() const noexcept {
+    return claimed_.load(std::memory_order_acquire) && owner_ == std::this_thread::get_id();
+  }
+
+  // Owner thread only. An SQE for `op`, already tagged with it; the caller fills in the opcode.
+  // The ring now holds `op` until its CQE.
+  io_uring_sqe* prepare(const std::shared_ptr<Op>& op);
+  // Owner thread only. Asks the kernel to cancel `op` if it is still in the ring; its CQE still
+  // comes (with -ECANCELED or its result) and only then does the ring drop its reference.
+  void cancel(Op& op);
+
+  // Anything for the driver to do (cheap: three integers).
+  bool busy() const noexcept { return (pending_ | in_flight_ | cancels_) != 0; }
+  bool has_pending() const noexcept { return pending_ != 0; }
+  // Completions are waiting in the CQ (no syscall).
+  bool cq_ready() noexcept { return io_uring_cq_ready(&ring_) != 0; }
+  std::uint32_t in_flight() const noexcept { return in_flight_; }
+
+  // Gives pending SQEs to the kernel (one io_uring_enter).
+  void flush();
+  // Runs the kernel's deferred completion work, then reaps every CQE (completing its op and
+  // waking its waiter), handling a CQ overflow. Returns the ops completed.
+  std::size_t drain();
+  // Cancels everything in flight, waits for every CQE, then closes the ring. Owner thread (or
+  // any thread if the ring was never claimed). Idempotent.
+  void shutdown();
+
+ private:
+  Ring(IoDriverMetrics& metrics) noexcept : metrics_(metrics) {}
+  io_uring_sqe* get_sqe();
+  std::size_t reap();
+  void close_ring() noexcept;
+
+  static constexpr std::uint64_t kCancelTag = 0;
+
+  io_uring ring_{};
+  IoDriverMetrics& metrics_;
+  int event_fd_ = -1;
+  unsigned flags_ = 0;
+  bool open_ = false;
+  bool ring_made_ = false;
+  // Set once, by the first claim, under claim_mutex_; `claimed_` (release) publishes owner_.
+  eddy::detail::sync::Atomic<bool> claimed_{false};
+  eddy::detail::sync::Mutex claim_mutex_;
+  std::thread::id owner_{};
+  std::uint32_t pending_ = 0;
+  std::uint32_t in_flight_ = 0;
+  std::uint32_t cancels_ = 0;
+};
+
+}  // namespace eddy::io::uring
