@@ -102,6 +102,7 @@ TEST_P(RuntimeTest, RuntimeSpawnRunsDuringBlockOn) {
 }
 
 TEST_P(RuntimeTest, TasksLeftByOneBlockOnRunInTheNext) {
+  EDDY_CURRENT_THREAD_ONLY("asserts tasks run only inside block_on; workers run them at once");
   auto rt = make_rt();
   Notify n;
   std::atomic<int> stage{0};
@@ -175,6 +176,7 @@ TEST_P(RuntimeTest, YieldNowLetsOtherTasksRun) {
 // tokio rt_common::yield_defers_until_park: a yielded task resumes only after the driver has
 // been polled, so I/O that became ready meanwhile is dispatched (and its task run) first.
 TEST_P(RuntimeTest, YieldDefersUntilPark) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the woken reader ran on the same thread before the yielder resumed");
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int rfd, int wfd) -> Task<bool> {
@@ -202,6 +204,7 @@ TEST_P(RuntimeTest, YieldDefersUntilPark) {
 // tokio rt_common::coop_yield_defers_until_park: the same when the yield comes from an
 // exhausted cooperative budget.
 TEST_P(RuntimeTest, CoopYieldDefersUntilPark) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the woken reader ran on the same thread before the yielder resumed");
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   bool ok = rt.block_on([](int rfd, int wfd) -> Task<bool> {
@@ -450,6 +453,7 @@ constexpr eddy::WakerVTable kSeenVTable{&seen_clone, &seen_record, &seen_record,
 // before it parks (not after every task): wakers and timers run by the driver must see no task
 // and an unconstrained budget, and so must the caller once block_on returns.
 TEST_P(RuntimeTest, DriverWakersAndTheCallerSeeNoTaskAndNoBudget) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the driver woke the waker before the yielding task resumed; another worker may hold the driver");
   auto rt = make_rt();
   auto [a, b] = eddy_test::make_socketpair();
   SeenContext seen;

@@ -369,6 +369,7 @@ TEST_P(TimeSleepTest, Tokio3190TimerFromAnotherThreadUnparksTheDriver) {
 // Shutdown with a timer registered from outside the runtime's tasks: it fires with the shutdown
 // state, so a poller elsewhere never hangs.
 TEST_P(TimeSleepTest, ShutdownFiresPendingTimersWithShutdown) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the paused clock stands still between block_on calls; idle workers auto-advance it");
   auto rt = paused_runtime();
   eddy_test::TestWaker w;
   std::optional<eddy::time::Sleep> s;

@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <type_traits>
 
@@ -99,7 +101,50 @@ class RuntimeHandle {
 
 class Builder {
  public:
+  // Every task runs on the thread that calls block_on.
   static Builder new_current_thread() { return Builder(); }
+  // Tasks run on worker_threads() worker threads that steal work from each other; block_on
+  // waits on the calling thread while a worker runs the task. With start_paused, the clock
+  // auto-advances only when every worker is parked and no task is queued.
+  static Builder new_multi_thread() {
+    Builder b;
+    b.multi_thread_ = true;
+    return b;
+  }
+
+  // --- multi-thread runtime only (ignored by the current-thread one) ---
+
+  // Worker threads. Default (or 0): the number of CPUs this process may run on.
+  Builder& worker_threads(std::size_t n) {
+    worker_threads_ = n;
+    return *this;
+  }
+  // The worker threads' name (at most 15 characters are kept). Default "eddy-worker".
+  Builder& thread_name(std::string name) {
+    thread_name_ = std::move(name);
+    return *this;
+  }
+  // The worker threads' stack size in bytes. Default (or 0): the system's.
+  Builder& thread_stack_size(std::size_t bytes) {
+    thread_stack_size_ = bytes;
+    return *this;
+  }
+  // Called on each worker thread when it starts (inside the runtime's context) and when it
+  // stops.
+  Builder& on_thread_start(std::function<void()> f) {
+    on_thread_start_ = std::move(f);
+    return *this;
+  }
+  Builder& on_thread_stop(std::function<void()> f) {
+    on_thread_stop_ = std::move(f);
+    return *this;
+  }
+
+  // Most threads running spawn_blocking functions at once. Default 64 (0 counts as 1).
+  Builder& max_blocking_threads(std::size_t n) {
+    max_blocking_threads_ = n;
+    return *this;
+  }
 
   // Enables the I/O driver (needed by AsyncFd and the socket types).
   Builder& enable_io() {
@@ -146,6 +191,13 @@ class Builder {
   std::uint32_t event_interval_ = 61;
   std::uint32_t global_queue_interval_ = 31;
   std::size_t max_io_events_ = 1024;  // the I/O driver's default (io::Driver::kDefaultEvents)
+  bool multi_thread_ = false;
+  std::size_t worker_threads_ = 0;
+  std::size_t max_blocking_threads_ = 64;  // BlockingPool::kDefaultMaxThreads
+  std::size_t thread_stack_size_ = 0;
+  std::string thread_name_ = "eddy-worker";
+  std::function<void()> on_thread_start_;
+  std::function<void()> on_thread_stop_;
 };
 
 class Runtime {

@@ -8,6 +8,7 @@
 //   (runs the scheduler on the calling thread until a task completes) and shutdown.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -30,7 +31,9 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
 
  protected:
-  explicit SchedulerShared(driver::Handle driver) noexcept : Scheduler(std::move(driver)) {}
+  explicit SchedulerShared(driver::Handle driver,
+                           std::size_t max_blocking_threads = BlockingPool::kDefaultMaxThreads) noexcept
+      : Scheduler(std::move(driver)), blocking_pool_(max_blocking_threads) {}
   ~SchedulerShared() = default;
 
   sync::Atomic<bool> shutdown_{false};
