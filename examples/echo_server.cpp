@@ -95,10 +95,11 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--port N] [--addr IP] [--threads N]\n"
+               "usage: %s [--port N] [--addr IP] [--threads N] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
                "  --threads N: the multi-thread (work-stealing) runtime with N workers (0: one per CPU);\n"
-               "               without it, the current-thread runtime\n",
+               "               without it, the current-thread runtime\n"
+               "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
 }
@@ -160,10 +161,13 @@ int main(int argc, char** argv) {
   std::string ip = "127.0.0.1";
   std::string port = "0";
   long threads = -1;  // -1: current-thread runtime
+  bool metrics = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
       (a == "--port" ? port : ip) = argv[++i];
+    } else if (a == "--metrics") {
+      metrics = true;
     } else if (a == "--threads" && i + 1 < argc) {
       char* end = nullptr;
       threads = std::strtol(argv[++i], &end, 10);
@@ -181,5 +185,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;
   }
-  return rt->block_on(run(addr));
+  const int rc = rt->block_on(run(addr));
+  if (metrics) {
+    const eddy::RuntimeMetrics m = rt->handle().metrics();
+    std::printf("metrics: workers=%zu injection_queue_depth=%zu\n", m.workers, m.injection_queue_depth);
+    for (std::size_t i = 0; i < m.worker.size(); ++i) {
+      const auto& w = m.worker[i];
+      std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu overflows=%llu local_queue_depth=%zu\n",
+                  i, static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.steals),
+                  static_cast<unsigned long long>(w.steal_operations), static_cast<unsigned long long>(w.parks),
+                  static_cast<unsigned long long>(w.overflows), w.local_queue_depth);
+    }
+  }
+  return rc;
 }

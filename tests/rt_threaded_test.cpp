@@ -109,6 +109,12 @@ TEST(RtThreaded, SpawnManyFromOneTaskUsesEveryWorker) {
   }(m, seen));
   EXPECT_EQ(n, 2000);
   EXPECT_EQ(seen.size(), 2u) << "both workers ran tasks";
+  const eddy::RuntimeMetrics metrics = rt.handle().metrics();
+  ASSERT_EQ(metrics.workers, 2u);
+  ASSERT_EQ(metrics.worker.size(), 2u);
+  EXPECT_GE(metrics.worker[0].polls + metrics.worker[1].polls, 2001u);
+  EXPECT_GT(metrics.worker[0].polls, 0u);
+  EXPECT_GT(metrics.worker[1].polls, 0u);
 }
 
 // tokio rt_threaded.rs wake from another thread: a task waiting on a oneshot is woken by a

@@ -23,6 +23,7 @@
 #include "eddy/io/metrics.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/result.hpp"
+#include "eddy/runtime_metrics.hpp"
 #include "eddy/task.hpp"
 #include "eddy/yield_now.hpp"
 
@@ -84,6 +85,9 @@ class RuntimeHandle {
   // The I/O driver's handle (opaque: for AsyncFd::create and the socket types' from_std), or
   // null when the runtime was built without I/O.
   const std::shared_ptr<io::Handle>& io_handle() const noexcept { return scheduler_->driver().io; }
+
+  // The scheduler's counters now (see eddy/runtime_metrics.hpp).
+  RuntimeMetrics metrics() const;
 
   // The I/O driver's counters, or null when the runtime was built without I/O.
   const io::IoDriverMetrics* io_metrics() const noexcept;

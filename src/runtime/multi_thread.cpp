@@ -333,6 +333,23 @@ void MultiThreadHandle::notify_if_work_pending() noexcept {
   if (!inject_.is_empty()) notify_parked();
 }
 
+RuntimeMetrics MultiThreadHandle::metrics() const {
+  RuntimeMetrics m;
+  m.workers = remotes_.size();
+  m.injection_queue_depth = inject_.len();
+  for (const auto& r : remotes_) {
+    WorkerMetrics w;
+    w.polls = r->counters.polls.load(std::memory_order_relaxed);
+    w.steals = r->counters.steals.load(std::memory_order_relaxed);
+    w.steal_operations = r->counters.steal_operations.load(std::memory_order_relaxed);
+    w.parks = r->counters.parks.load(std::memory_order_relaxed);
+    w.overflows = r->counters.overflows.load(std::memory_order_relaxed);
+    w.local_queue_depth = r->queue.len();
+    m.worker.push_back(w);
+  }
+  return m;
+}
+
 // --- shutdown --------------------------------------------------------------------------------
 
 void MultiThreadHandle::begin_shutdown() noexcept {

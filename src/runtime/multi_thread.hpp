@@ -131,6 +131,7 @@ class MultiThreadHandle final : public SchedulerShared {
   // shuts the drivers and the blocking pool down.
   void finish_shutdown(std::vector<std::unique_ptr<MtCore>>& cores);
 
+  RuntimeMetrics metrics() const override;
   std::size_t num_workers() const noexcept { return remotes_.size(); }
   const Remote& remote(std::size_t i) const noexcept { return *remotes_[i]; }
   std::size_t injection_queue_depth() const noexcept { return inject_.len(); }

@@ -21,6 +21,10 @@ std::optional<RuntimeHandle> RuntimeHandle::try_current() {
   return RuntimeHandle(s->shared_from_this());
 }
 
+RuntimeMetrics RuntimeHandle::metrics() const {
+  return static_cast<const detail::SchedulerShared*>(scheduler_.get())->metrics();
+}
+
 const io::IoDriverMetrics* RuntimeHandle::io_metrics() const noexcept {
   const auto& io = scheduler_->driver().io;
   return io ? &io->metrics() : nullptr;

@@ -15,6 +15,7 @@
 #include "eddy/detail/context.hpp"
 #include "eddy/detail/scheduler.hpp"
 #include "eddy/detail/sync.hpp"
+#include "eddy/runtime_metrics.hpp"
 #include "runtime/blocking_pool.hpp"
 
 namespace eddy::detail {
@@ -29,6 +30,8 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   // The threads behind spawn_blocking; shut down (joined) at the end of the runtime's shutdown.
   BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
+  // A snapshot of the scheduler's counters (any thread; not on any hot path).
+  virtual RuntimeMetrics metrics() const { return RuntimeMetrics{}; }
 
  protected:
   explicit SchedulerShared(driver::Handle driver,
