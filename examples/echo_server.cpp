@@ -21,8 +21,10 @@
 // yet taken.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -41,7 +43,7 @@ using namespace std::chrono_literals;
 constexpr std::size_t kScratchSize = 16 * 1024;
 alignas(64) std::byte g_scratch[kScratchSize];
 
-std::size_t g_open = 0;  // connections being served (for the shutdown message)
+std::atomic<std::size_t> g_open{0};  // connections being served (for the shutdown message)
 
 // Echoes until EOF or an error. Kept small: its frame (the stream, one awaiter at a time) is
 // most of a connection's memory.
@@ -92,7 +94,13 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--port N] [--addr IP]   (port 0 = pick a free one; default 127.0.0.1:0)\n", argv0);
+  std::fprintf(stderr,
+               "usage: %s [--port N] [--addr IP] [--threads N] [--metrics]\n"
+               "  port 0 = pick a free one; default 127.0.0.1:0\n"
+               "  --threads N: the multi-thread (work-stealing) runtime with N workers (0: one per CPU);\n"
+               "               without it, the current-thread runtime\n"
+               "  --metrics: print the scheduler's counters at exit\n",
+               argv0);
   return 2;
 }
 
@@ -139,7 +147,8 @@ eddy::Task<int> run(std::string addr_text) {
   w2.abort();
   (void)co_await w1;
   (void)co_await w2;
-  std::printf("echo_server: shutting down (%zu connection%s open)\n", g_open, g_open == 1 ? "" : "s");
+  const std::size_t open = g_open.load();
+  std::printf("echo_server: shutting down (%zu connection%s open)\n", open, open == 1 ? "" : "s");
   std::fflush(stdout);
   // Returning ends block_on; destroying the runtime then destroys every connection task, which
   // closes its socket.
@@ -151,20 +160,42 @@ eddy::Task<int> run(std::string addr_text) {
 int main(int argc, char** argv) {
   std::string ip = "127.0.0.1";
   std::string port = "0";
+  long threads = -1;  // -1: current-thread runtime
+  bool metrics = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
       (a == "--port" ? port : ip) = argv[++i];
+    } else if (a == "--metrics") {
+      metrics = true;
+    } else if (a == "--threads" && i + 1 < argc) {
+      char* end = nullptr;
+      threads = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || threads < 0 || threads > 1024) return usage(argv[0]);
     } else {
       return usage(argv[0]);
     }
   }
   const std::string addr = ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
 
-  auto rt = eddy::Builder::new_current_thread().enable_all().build();
+  auto builder = threads < 0 ? eddy::Builder::new_current_thread()
+                             : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
+  auto rt = builder.enable_all().build();
   if (!rt) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;
   }
-  return rt->block_on(run(addr));
+  const int rc = rt->block_on(run(addr));
+  if (metrics) {
+    const eddy::RuntimeMetrics m = rt->handle().metrics();
+    std::printf("metrics: workers=%zu injection_queue_depth=%zu\n", m.workers, m.injection_queue_depth);
+    for (std::size_t i = 0; i < m.worker.size(); ++i) {
+      const auto& w = m.worker[i];
+      std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu overflows=%llu local_queue_depth=%zu\n",
+                  i, static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.steals),
+                  static_cast<unsigned long long>(w.steal_operations), static_cast<unsigned long long>(w.parks),
+                  static_cast<unsigned long long>(w.overflows), w.local_queue_depth);
+    }
+  }
+  return rc;
 }

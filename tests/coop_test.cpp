@@ -72,6 +72,7 @@ TEST_P(CoopTest, UnconstrainedOutsideATask) {
 // tokio coop_budget.rs: has_budget_remaining is false after 128 consume_budget calls, and the
 // next one yields (another task gets to run) and starts a fresh budget.
 TEST_P(CoopTest, ConsumeBudgetExhaustsAfter128AndThenYields) {
+  EDDY_CURRENT_THREAD_ONLY("counts another task's polls around this task's forced yield; on workers they run in parallel");
   auto rt = make_rt();
   struct Out {
     bool before = false, after_127 = false, after_128 = false, fresh = false;
@@ -107,6 +108,7 @@ TEST_P(CoopTest, ConsumeBudgetExhaustsAfter128AndThenYields) {
 // pair; every operation takes one unit, so the loop yields once per 128 operations. A ticker
 // task counts the yields.
 TEST_P(CoopTest, BudgetUdpSendRecvYieldsEvery128Operations) {
+  EDDY_CURRENT_THREAD_ONLY("counts another task's polls between this task's forced yields; on workers they run in parallel");
   auto rt = make_rt();
   auto [x, y] = udp_pair();
   constexpr int kIterations = 1024;  // 2 operations each: 2048 units, 16 budgets

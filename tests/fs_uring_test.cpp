@@ -112,6 +112,19 @@ TEST(UringFallback, RequiredRingFailsTheBuildInstead) {
   EXPECT_EQ(no_io.error(), std::make_error_code(std::errc::invalid_argument));
 }
 
+// The multi-thread runtime makes no ring yet (only the ring's owner may reap it, and its driver
+// is turned by whichever worker parks): automatic means the pool, and asking for io_uring
+// fails the build instead of leaving completions to a worker that may sleep elsewhere.
+TEST(UringFallback, MultiThreadRuntimeUsesThePoolAndRefusesARequiredRing) {
+  auto rt = eddy::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  ASSERT_TRUE(rt);
+  EXPECT_EQ(rt->handle().file_backend(), FileBackend::blocking_pool);
+  EXPECT_FALSE(rt->handle().uring_refusal());
+  auto required = eddy::Builder::new_multi_thread().worker_threads(2).enable_all().file_backend(FileBackend::io_uring).build();
+  ASSERT_FALSE(required);
+  EXPECT_EQ(required.error(), std::make_error_code(std::errc::not_supported));
+}
+
 TEST(UringFallback, BlockingPoolBackendMakesNoRing) {
   auto rt = eddy::Builder::new_current_thread().enable_all().file_backend(FileBackend::blocking_pool).build();
   ASSERT_TRUE(rt);

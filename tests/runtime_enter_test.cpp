@@ -33,6 +33,7 @@ TEST_P(RuntimeEnterTest, MakesTheRuntimeCurrentUntilTheGuardGoes) {
 }
 
 TEST_P(RuntimeEnterTest, SpawnFromAnotherThreadRunsOnTheRuntime) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the task has not run before block_on; workers run it at once");
   auto rt = make_rt();
   std::atomic<int> ran{0};
   std::optional<eddy::JoinHandle<int>> handle;

@@ -30,6 +30,7 @@ Task<int> after_yields(int v, int yields) {
 EDDY_RT_SUITE(SyncJoinSetTest);
 
 TEST_P(SyncJoinSetTest, JoinsInCompletionOrder) {
+  EDDY_CURRENT_THREAD_ONLY("asserts a completion order that only one thread makes deterministic");
   auto rt = eddy_test::make_rt(false);
   auto order = rt.block_on([]() -> Task<std::vector<int>> {
     JoinSet<int> set;

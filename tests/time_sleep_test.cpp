@@ -117,6 +117,7 @@ TEST_P(TimeSleepTest, TimeWithoutIoUsesTheThreadParker) {
 }
 
 TEST_P(TimeSleepTest, SleepsWakeInDeadlineOrder) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the run order of tasks woken by one timer turn; workers run them in parallel");
   auto rt = paused_runtime();
   std::vector<int> order;
   rt.block_on([](std::vector<int>& out) -> Task<void> {
@@ -141,7 +142,8 @@ TEST_P(TimeSleepTest, ThousandsOfTimersFireInDeadlineOrderAtTheirDeadline) {
     Instant at;
   };
   std::vector<Fired> fired;
-  rt.block_on([](std::vector<Fired>& out) -> Task<void> {
+  std::mutex fired_mu;
+  rt.block_on([](std::vector<Fired>& out, std::mutex& mu) -> Task<void> {
     std::mt19937 rng(7);
     const Instant start = Instant::now();
     std::vector<eddy::JoinHandle<void>> hs;
@@ -150,14 +152,15 @@ TEST_P(TimeSleepTest, ThousandsOfTimersFireInDeadlineOrderAtTheirDeadline) {
       const auto exp = rng() % 6;
       const std::int64_t scale[] = {1'000, 100'000, 10'000'000, 1'000'000'000, 100'000'000'000, 10'000'000'000'000};
       const Instant deadline = start + Duration(static_cast<std::int64_t>(rng() % 1000) * scale[exp] / 1000 + 1);
-      hs.push_back(eddy::spawn([](Instant d, std::vector<Fired>& o) -> Task<void> {
+      hs.push_back(eddy::spawn([](Instant d, std::vector<Fired>& o, std::mutex& m) -> Task<void> {
         co_await eddy::time::sleep_until(d);
+        std::lock_guard<std::mutex> lock(m);  // tasks run in parallel on the multi-thread kind
         o.push_back({d, Instant::now()});
-      }(deadline, out)));
+      }(deadline, out, mu)));
     }
     for (auto& h : hs) (void)co_await h;
     for (auto& f : out) EXPECT_EQ(f.at, rounded(start, f.deadline));
-  }(fired));
+  }(fired, fired_mu));
   ASSERT_EQ(fired.size(), 5000u);
   for (std::size_t i = 1; i < fired.size(); ++i) {
     ASSERT_LE(fired[i - 1].at, fired[i].at) << i;
@@ -273,6 +276,7 @@ TEST_P(TimeSleepTest, ResetChangesTheDeadline) {
 }
 
 TEST_P(TimeSleepTest, PauseAdvanceResume) {
+  EDDY_CURRENT_THREAD_ONLY("asserts a spawned task ran (or not) by the time the spawner's yield returns");
   auto rt = eddy_test::rt_builder().enable_all().build();
   ASSERT_TRUE(rt);
   rt->block_on([]() -> Task<void> {
@@ -397,6 +401,7 @@ TEST_P(TimeSleepTest, Tokio3190TimerFromAnotherThreadUnparksTheDriver) {
 // Shutdown with a timer registered from outside the runtime's tasks: it fires with the shutdown
 // state, so a poller elsewhere never hangs.
 TEST_P(TimeSleepTest, ShutdownFiresPendingTimersWithShutdown) {
+  EDDY_CURRENT_THREAD_ONLY("asserts the paused clock stands still between block_on calls; idle workers auto-advance it");
   auto rt = paused_runtime();
   eddy_test::TestWaker w;
   std::optional<eddy::time::Sleep> s;

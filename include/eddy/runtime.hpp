@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <type_traits>
 
@@ -23,6 +24,7 @@
 #include "eddy/io/metrics.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/result.hpp"
+#include "eddy/runtime_metrics.hpp"
 #include "eddy/task.hpp"
 #include "eddy/time/instant.hpp"
 #include "eddy/yield_now.hpp"
@@ -42,10 +44,14 @@ class Runtime;
 enum class FileBackend : std::uint8_t {
   // io_uring when the kernel allows it, else the blocking pool (the refusal is counted in
   // IoDriverMetrics::uring_fallback_count, kept in RuntimeHandle::uring_refusal, and passed
-  // once to Builder::on_uring_fallback). Without enable_io: the blocking pool.
+  // once to Builder::on_uring_fallback). Without enable_io, and on the multi-thread runtime
+  // (see io_uring): the blocking pool.
   automatic,
   // io_uring; Builder::build fails with the kernel's refusal (ENOSYS, EPERM, ENOMEM...) instead
-  // of falling back. Needs enable_io (build fails with invalid_argument otherwise).
+  // of falling back. Needs enable_io (build fails with invalid_argument otherwise). Not yet on
+  // the multi-thread runtime (build fails with not_supported): its one ring would be reaped
+  // only by the worker that owns it, and a completion could wait while that worker sleeps on
+  // a condition variable and another parks on the driver (per-worker rings: not built).
   io_uring,
   // always the blocking pool (spawn_blocking); no ring is made.
   blocking_pool,
@@ -103,6 +109,8 @@ class RuntimeHandle {
   FileBackend file_backend() const noexcept;
   // Why io_uring was refused, when the runtime asked for it and fell back (else empty).
   std::error_code uring_refusal() const noexcept;
+  // The scheduler's counters now (see eddy/runtime_metrics.hpp).
+  RuntimeMetrics metrics() const;
 
   // The I/O driver's counters, or null when the runtime was built without I/O.
   const io::IoDriverMetrics* io_metrics() const noexcept;
@@ -120,7 +128,50 @@ class RuntimeHandle {
 
 class Builder {
  public:
+  // Every task runs on the thread that calls block_on.
   static Builder new_current_thread() { return Builder(); }
+  // Tasks run on worker_threads() worker threads that steal work from each other; block_on
+  // waits on the calling thread while a worker runs the task. With start_paused, the clock
+  // auto-advances only when every worker is parked and no task is queued.
+  static Builder new_multi_thread() {
+    Builder b;
+    b.multi_thread_ = true;
+    return b;
+  }
+
+  // --- multi-thread runtime only (ignored by the current-thread one) ---
+
+  // Worker threads. Default (or 0): the number of CPUs this process may run on.
+  Builder& worker_threads(std::size_t n) {
+    worker_threads_ = n;
+    return *this;
+  }
+  // The worker threads' name (at most 15 characters are kept). Default "eddy-worker".
+  Builder& thread_name(std::string name) {
+    thread_name_ = std::move(name);
+    return *this;
+  }
+  // The worker threads' stack size in bytes. Default (or 0): the system's.
+  Builder& thread_stack_size(std::size_t bytes) {
+    thread_stack_size_ = bytes;
+    return *this;
+  }
+  // Called on each worker thread when it starts (inside the runtime's context) and when it
+  // stops.
+  Builder& on_thread_start(std::function<void()> f) {
+    on_thread_start_ = std::move(f);
+    return *this;
+  }
+  Builder& on_thread_stop(std::function<void()> f) {
+    on_thread_stop_ = std::move(f);
+    return *this;
+  }
+
+  // Most threads running spawn_blocking functions at once. Default 64 (0 counts as 1).
+  Builder& max_blocking_threads(std::size_t n) {
+    max_blocking_threads_ = n;
+    return *this;
+  }
 
   // Enables the I/O driver (needed by AsyncFd and the socket types).
   Builder& enable_io() {
@@ -200,6 +251,13 @@ class Builder {
   std::uint32_t event_interval_ = 61;
   std::uint32_t global_queue_interval_ = 31;
   std::size_t max_io_events_ = 1024;  // the I/O driver's default (io::Driver::kDefaultEvents)
+  bool multi_thread_ = false;
+  std::size_t worker_threads_ = 0;
+  std::size_t max_blocking_threads_ = 64;  // BlockingPool::kDefaultMaxThreads
+  std::size_t thread_stack_size_ = 0;
+  std::string thread_name_ = "eddy-worker";
+  std::function<void()> on_thread_start_;
+  std::function<void()> on_thread_stop_;
 };
 
 class Runtime {

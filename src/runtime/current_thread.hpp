@@ -43,8 +43,9 @@ class CurrentThreadCore final : public SchedulerCore {
 
 class CurrentThreadHandle final : public SchedulerShared {
  public:
-  CurrentThreadHandle(SchedulerConfig config, driver::Handle driver) noexcept
-      : SchedulerShared(std::move(driver)), config_(config) {}
+  CurrentThreadHandle(SchedulerConfig config, driver::Handle driver,
+                      std::size_t max_blocking_threads = BlockingPool::kDefaultMaxThreads) noexcept
+      : SchedulerShared(std::move(driver), max_blocking_threads), config_(config) {}
   CurrentThreadHandle(const CurrentThreadHandle&) = delete;
   CurrentThreadHandle& operator=(const CurrentThreadHandle&) = delete;
   ~CurrentThreadHandle();

@@ -4,7 +4,10 @@
 #include "eddy/time/sleep.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "io/driver.hpp"
+#include <sched.h>
+
 #include "runtime/current_thread.hpp"
+#include "runtime/multi_thread.hpp"
 #include "runtime/driver.hpp"
 #include "time/current.hpp"
 
@@ -18,6 +21,10 @@ std::optional<RuntimeHandle> RuntimeHandle::try_current() {
   detail::SchedulerShared* s = detail::current_scheduler_shared();
   if (s == nullptr) return std::nullopt;
   return RuntimeHandle(s->shared_from_this());
+}
+
+RuntimeMetrics RuntimeHandle::metrics() const {
+  return static_cast<const detail::SchedulerShared*>(scheduler_.get())->metrics();
 }
 
 const io::IoDriverMetrics* RuntimeHandle::io_metrics() const noexcept {
@@ -40,6 +47,17 @@ std::size_t RuntimeHandle::io_registration_count() const noexcept {
   return io ? io->registration_count() : 0;
 }
 
+namespace {
+// The CPUs this process may run on (its affinity mask), at least 1.
+std::size_t available_cpus() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<std::size_t>(n) : 1;
+}
+}  // namespace
+
 Result<Runtime> Builder::build() {
   if (start_paused_ && !enable_time_) return std::make_error_code(std::errc::invalid_argument);
   detail::driver::Config config;
@@ -48,7 +66,9 @@ Result<Runtime> Builder::build() {
   config.start_paused = start_paused_;
   config.max_io_events = max_io_events_;
   if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
-  if (enable_io_ && file_backend_ != FileBackend::blocking_pool) {
+  if (multi_thread_ && file_backend_ == FileBackend::io_uring) return std::make_error_code(std::errc::not_supported);
+  // The multi-thread runtime has no ring (see FileBackend::io_uring): files on the pool.
+  if (enable_io_ && !multi_thread_ && file_backend_ != FileBackend::blocking_pool) {
     config.uring = file_backend_ == FileBackend::io_uring ? io::UringMode::required : io::UringMode::fallback;
     config.uring_config.entries = uring_entries_;
     config.uring_config.refuse_setup = uring_refuse_setup_;
@@ -60,7 +80,21 @@ Result<Runtime> Builder::build() {
     on_uring_fallback_(io->uring_refusal());
   }
   const detail::SchedulerConfig sched{event_interval_, global_queue_interval_};
-  auto handle = std::make_shared<detail::CurrentThreadHandle>(sched, std::move(stack->second));
+  if (multi_thread_) {
+    detail::MultiThreadConfig mt;
+    mt.sched = sched;
+    mt.workers = worker_threads_ != 0 ? worker_threads_ : available_cpus();
+    mt.max_blocking_threads = max_blocking_threads_;
+    mt.thread_name = thread_name_;
+    mt.thread_stack_size = thread_stack_size_;
+    mt.on_thread_start = on_thread_start_;
+    mt.on_thread_stop = on_thread_stop_;
+    auto handle = std::make_shared<detail::MultiThreadHandle>(mt, std::move(stack->second), std::move(stack->first));
+    auto scheduler = detail::MultiThread::start(handle, mt);
+    if (!scheduler) return scheduler.error();
+    return Runtime(RuntimeHandle(std::move(handle)), std::move(*scheduler));
+  }
+  auto handle = std::make_shared<detail::CurrentThreadHandle>(sched, std::move(stack->second), max_blocking_threads_);
   auto core = std::make_unique<detail::CurrentThreadCore>(sched, std::move(stack->first));
   auto scheduler = std::make_unique<detail::CurrentThread>(handle, std::move(core));
   return Runtime(RuntimeHandle(std::move(handle)), std::move(scheduler));

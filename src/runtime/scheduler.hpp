@@ -9,12 +9,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "eddy/detail/context.hpp"
 #include "eddy/detail/scheduler.hpp"
 #include "eddy/detail/sync.hpp"
+#include "eddy/runtime_metrics.hpp"
 #include "runtime/blocking_pool.hpp"
 
 namespace eddy::detail {
@@ -29,9 +31,13 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   // The threads behind spawn_blocking; shut down (joined) at the end of the runtime's shutdown.
   BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
+  // A snapshot of the scheduler's counters (any thread; not on any hot path).
+  virtual RuntimeMetrics metrics() const { return RuntimeMetrics{}; }
 
  protected:
-  explicit SchedulerShared(driver::Handle driver) noexcept : Scheduler(std::move(driver)) {}
+  explicit SchedulerShared(driver::Handle driver,
+                           std::size_t max_blocking_threads = BlockingPool::kDefaultMaxThreads) noexcept
+      : Scheduler(std::move(driver)), blocking_pool_(max_blocking_threads) {}
   ~SchedulerShared() = default;
 
   sync::Atomic<bool> shutdown_{false};

@@ -120,7 +120,7 @@ TimeHandle::ParkPlan TimeHandle::before_park(std::optional<std::chrono::nanoseco
 
 void TimeHandle::after_park(const ParkPlan& plan, bool below_active) noexcept {
   if (plan.advance > std::chrono::nanoseconds(0) && !below_active &&
-      !did_wake_.load(std::memory_order_acquire)) {
+      !did_wake_.load(std::memory_order_acquire) && (idle_check_ == nullptr || idle_check_(idle_check_ctx_))) {
     clock_.advance(plan.advance);
   }
   process();

@@ -78,6 +78,15 @@ class TimeHandle {
   }
   void note_unpark() const noexcept { did_wake_.store(true, std::memory_order_release); }
 
+  // A scheduler whose "every task is idle" is not the parking thread's alone to decide (several
+  // workers) installs a check: a paused clock auto-advances only when it returns true. Set
+  // before the driver is first parked; `ctx` must outlive every park.
+  using IdleCheck = bool (*)(void* ctx) noexcept;
+  void set_auto_advance_check(IdleCheck check, void* ctx) noexcept {
+    idle_check_ = check;
+    idle_check_ctx_ = ctx;
+  }
+
   bool is_shutdown() const noexcept;
   // Registered timers (for tests and metrics).
   std::size_t timer_count() const noexcept;
@@ -95,6 +104,8 @@ class TimeHandle {
   std::uint64_t park_deadline_ = UINT64_MAX;  // guarded: the tick it parks until (MAX: none)
   bool shutdown_ = false;                 // guarded
   mutable sync::Atomic<bool> did_wake_{false};
+  IdleCheck idle_check_ = nullptr;  // immutable once the driver parks
+  void* idle_check_ctx_ = nullptr;
 };
 
 }  // namespace eddy::detail

@@ -13,9 +13,9 @@
 
 namespace eddy_test {
 
-enum class RuntimeKind { current_thread };
+enum class RuntimeKind { current_thread, multi_thread };
 
-inline constexpr RuntimeKind kRuntimeKinds[] = {RuntimeKind::current_thread};
+inline constexpr RuntimeKind kRuntimeKinds[] = {RuntimeKind::current_thread, RuntimeKind::multi_thread};
 
 // The kind the running test uses (set by the fixture before the test body).
 inline RuntimeKind& current_runtime_kind() noexcept {
@@ -28,6 +28,10 @@ inline eddy::Builder rt_builder() {
   switch (current_runtime_kind()) {
     case RuntimeKind::current_thread:
       break;
+    case RuntimeKind::multi_thread:
+      // Two workers: as many as this machine's CPUs, and enough for every cross-worker path
+      // (stealing, the driver held by one worker while the other sleeps on its condvar).
+      return eddy::Builder::new_multi_thread().worker_threads(2);
   }
   return eddy::Builder::new_current_thread();
 }
@@ -36,6 +40,8 @@ inline std::string runtime_kind_name(const ::testing::TestParamInfo<RuntimeKind>
   switch (info.param) {
     case RuntimeKind::current_thread:
       break;
+    case RuntimeKind::multi_thread:
+      return "multi_thread";
   }
   return "current_thread";
 }
@@ -46,6 +52,16 @@ class RuntimeKindTest : public ::testing::TestWithParam<RuntimeKind> {
 };
 
 }  // namespace eddy_test
+
+// Skips the running test on the multi-thread kind, with the reason (a test that is inherently
+// current-thread only: a single-threaded ordering, or the paused clock, which tokio also allows
+// only on current_thread).
+#define EDDY_CURRENT_THREAD_ONLY(reason)                                                         \
+  do {                                                                                           \
+    if (::eddy_test::current_runtime_kind() != ::eddy_test::RuntimeKind::current_thread) {      \
+      GTEST_SKIP() << "current_thread only: " << (reason);                                     \
+    }                                                                                            \
+  } while (0)
 
 // Declares the fixture `Suite` and runs its TEST_Ps once per runtime kind.
 #define EDDY_RT_SUITE(Suite)                                                                     \

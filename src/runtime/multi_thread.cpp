@@ -1,0 +1,519 @@
+#include "runtime/multi_thread.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstring>
+#include <system_error>
+
+#include "eddy/coop.hpp"
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/fatal.hpp"
+#include "eddy/join_handle.hpp"
+#include "util/park_thread.hpp"
+
+namespace eddy::detail {
+
+MultiThreadHandle::MultiThreadHandle(const MultiThreadConfig& config, driver::Handle handle, driver::Driver stack)
+    : SchedulerShared(std::move(handle), config.max_blocking_threads),
+      config_(config.sched),
+      idle_(config.workers),
+      driver_(std::move(stack)) {
+  remotes_.reserve(config.workers);
+  for (std::size_t i = 0; i < config.workers; ++i) remotes_.push_back(std::make_unique<Remote>());
+  if (const auto& time = driver().time) {
+    // A paused clock jumps to the next timer only when the whole runtime is idle: every worker
+    // parked and nothing queued, not just the worker holding the driver.
+    time->set_auto_advance_check(
+        [](void* self) noexcept { return static_cast<MultiThreadHandle*>(self)->is_idle(); }, this);
+  }
+}
+
+bool MultiThreadHandle::is_idle() const noexcept {
+  if (!idle_.all_parked() || !inject_.is_empty()) return false;
+  for (const auto& r : remotes_) {
+    if (!r->queue.is_empty()) return false;
+  }
+  return true;
+}
+
+MultiThreadHandle::~MultiThreadHandle() {
+  if (const auto& time = driver().time) time->set_auto_advance_check(nullptr, nullptr);
+  // finish_shutdown emptied every queue; a wake racing with it may have left a reference in
+  // the (closed) injection queue only if it pushed before the close, which the close drained.
+  TaskQueue rest;
+  inject_.close(rest);
+  while (TaskHeader* t = rest.pop()) t->unref();
+}
+
+// --- spawning and scheduling -----------------------------------------------------------------
+
+TaskHeader* MultiThreadHandle::spawn(TaskHeader* task) {
+  task->bind(std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
+  bool accepted = false;
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    if (!shutdown_.load(std::memory_order_relaxed)) {
+      task->ref();  // the owned list's
+      owned_.push_back(*task);
+      accepted = true;
+    }
+  }
+  if (!accepted) {
+    // Spawned on a runtime that has shut down: never runs; its JoinHandle reports cancelled.
+    task->destroy_frame();
+    task->set_complete(true);
+    return task;
+  }
+  task->wake_by_ref();
+  return task;
+}
+
+void MultiThreadHandle::schedule_local(MtCore& core, TaskHeader* task) noexcept {
+  bool notify;
+  if (core.yielding) {
+    push_back(core, task);
+    notify = true;
+  } else {
+    // Message passing: the task just woken by the running one runs next, while what it woke
+    // is likely still in cache.
+    TaskHeader* prev = std::exchange(core.lifo, task);
+    notify = prev != nullptr;
+    if (prev != nullptr) push_back(core, prev);
+  }
+  // While parked (the driver delivering events) the worker notifies once, when it is back.
+  if (notify && !core.in_park) notify_parked();
+}
+
+void MultiThreadHandle::schedule_remote(TaskHeader* task) noexcept {
+  // Once the task is queued a worker may run it and drop the last reference to this object
+  // (the runtime being destroyed meanwhile): keep it alive until we are done.
+  const std::shared_ptr<SchedulerShared> self = shared_from_this();
+  if (!inject_.push(task)) {
+    task->unref();  // shut down: the task is complete (or about to be)
+    return;
+  }
+  notify_parked();
+}
+
+void MultiThreadHandle::push_back(MtCore& core, TaskHeader* task) noexcept {
+  Remote& r = *remotes_[core.index];
+  TaskQueue overflow;
+  if (const std::uint32_t n = r.queue.push_back(task, overflow); n != 0) {
+    r.counters.bump(r.counters.overflows);
+    inject_.push_batch(overflow, n);
+  }
+}
+
+void MultiThreadHandle::defer(const Waker& waker) {
+  // Only a task running on one of this runtime's workers defers (yield_now, coop). As in
+  // tokio, the yielded task waits until this worker has tried the driver (it is not
+  // stealable meanwhile: a worker stuck in a task that never yields traps it).
+  static_cast<MtCore*>(context().core)->deferred.push_back(waker);
+}
+
+// --- finding work ----------------------------------------------------------------------------
+
+TaskHeader* MultiThreadHandle::next_local(MtCore& core) noexcept {
+  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) return t;
+  return remotes_[core.index]->queue.pop();
+}
+
+TaskHeader* MultiThreadHandle::take_injected_batch(MtCore& core) noexcept {
+  if (inject_.is_empty()) return nullptr;
+  // A fair share of the injection queue, bounded by the room in the local queue.
+  LocalQueue& q = remotes_[core.index]->queue;
+  const std::size_t room = std::min<std::size_t>(q.remaining_slots(), LocalQueue::kCapacity / 2);
+  const std::size_t share = inject_.len() / remotes_.size() + 1;
+  const std::size_t n = std::max<std::size_t>(1, std::min(room, share));
+  TaskQueue batch;
+  std::size_t moved;
+  TaskHeader* first = inject_.pop_n(n, batch, moved);
+  TaskQueue overflow;  // stays empty: at most `room` - 1 tasks are pushed
+  while (TaskHeader* t = batch.pop()) q.push_back(t, overflow);
+  return first;
+}
+
+TaskHeader* MultiThreadHandle::next_task(MtCore& core) noexcept {
+  // Every global_queue_interval tasks, the injection queue first, so that tasks woken locally
+  // cannot starve it.
+  if (--core.global_countdown == 0) {
+    core.global_countdown = config_.global_queue_interval;
+    if (TaskHeader* t = inject_.pop()) return t;
+  }
+  if (TaskHeader* t = next_local(core)) return t;
+  return take_injected_batch(core);
+}
+
+TaskHeader* MultiThreadHandle::steal_work(MtCore& core) noexcept {
+  if (!core.is_searching) core.is_searching = idle_.transition_worker_to_searching();
+  if (!core.is_searching) return nullptr;
+  const std::size_t n = remotes_.size();
+  // xorshift64: a random first victim, so that searchers spread out.
+  core.rng ^= core.rng << 13;
+  core.rng ^= core.rng >> 7;
+  core.rng ^= core.rng << 17;
+  const std::size_t start = static_cast<std::size_t>(core.rng % n);
+  Remote& mine = *remotes_[core.index];
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t victim = (start + i) % n;
+    if (victim == core.index) continue;
+    std::uint32_t stolen = 0;
+    if (TaskHeader* t = remotes_[victim]->queue.steal_into(mine.queue, stolen)) {
+      mine.counters.bump(mine.counters.steals, stolen);
+      mine.counters.bump(mine.counters.steal_operations);
+      return t;
+    }
+  }
+  return take_injected_batch(core);
+}
+
+// --- running ---------------------------------------------------------------------------------
+
+void MultiThreadHandle::transition_from_searching(MtCore& core) noexcept {
+  if (!core.is_searching) return;
+  core.is_searching = false;
+  // The last searcher found work: wake another to search on (there may be more).
+  if (idle_.transition_worker_from_searching()) notify_parked();
+}
+
+void MultiThreadHandle::run_task(MtCore& core, TaskHeader* task) noexcept {
+  transition_from_searching(core);
+  poll(core, task);
+  // The LIFO slot runs next, but only a few times in a row, so that two tasks pinging each
+  // other cannot starve the queue.
+  for (std::uint32_t lifo_polls = 0;;) {
+    TaskHeader* t = std::exchange(core.lifo, nullptr);
+    if (t == nullptr) return;
+    if (++lifo_polls > kMaxLifoPolls) {
+      push_back(core, t);
+      notify_parked();
+      return;
+    }
+    poll(core, t);
+  }
+}
+
+void MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
+  Remote& r = *remotes_[core.index];
+  r.counters.bump(r.counters.polls);
+  const std::uint32_t prev = task->transition_to_running();
+  if ((prev & TaskHeader::kCancelled) != 0) {
+    complete(task, true);
+    task->unref();
+    return;
+  }
+  Context& ctx = context();
+  ctx.task = task;
+  ctx.budget = coop::kInitialBudget;
+  task->run();
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
+  // root() is never null here: only complete() and shutdown destroy a frame, never a poll.
+  if (task->root().done()) {
+    complete(task, false);
+    task->unref();
+  } else if (task->transition_to_idle()) {
+    push_back(core, task);  // woken or aborted while running: keeps the queue's reference
+    notify_parked();
+  } else {
+    task->unref();
+  }
+}
+
+void MultiThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept {
+  // The frame goes before anyone can observe completion (see CurrentThreadHandle::complete).
+  if (cancelled) task->destroy_frame();
+  else task->finish_frame();
+  task->set_complete(cancelled);
+  bool was_owned;
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    was_owned = owned_.remove(*task);
+  }
+  task->wake_join();
+  if (was_owned) task->unref();
+}
+
+void MultiThreadHandle::run_worker(MtCore& core) {
+  while (!is_shutdown()) {
+    if (--core.event_countdown == 0) {
+      // Maintenance: I/O and timers are not starved by busy tasks.
+      core.event_countdown = config_.event_interval;
+      park_timeout(core, std::chrono::nanoseconds(0));
+      continue;
+    }
+    TaskHeader* t = next_task(core);
+    if (t == nullptr) t = steal_work(core);
+    if (t != nullptr) {
+      run_task(core, t);
+      continue;
+    }
+    // Nothing to run: yielded tasks wait only for one driver poll; otherwise sleep.
+    if (!core.deferred.empty()) park_timeout(core, std::chrono::nanoseconds(0));
+    else park(core);
+  }
+}
+
+// --- parking ---------------------------------------------------------------------------------
+
+bool MultiThreadHandle::has_tasks(const MtCore& core) const noexcept {
+  return core.lifo != nullptr || !remotes_[core.index]->queue.is_empty();
+}
+
+void MultiThreadHandle::park(MtCore& core) {
+  if (!transition_to_parked(core)) return;
+  remotes_[core.index]->counters.bump(remotes_[core.index]->counters.parks);
+  for (;;) {
+    park_timeout(core, std::nullopt);
+    if (is_shutdown()) return;
+    if (transition_from_parked(core)) return;
+  }
+}
+
+bool MultiThreadHandle::transition_to_parked(MtCore& core) {
+  if (has_tasks(core)) return false;
+  const bool last_searcher = idle_.transition_worker_to_parked(core.index, core.is_searching);
+  core.is_searching = false;
+  // Notifiers skipped waking anyone because this worker was searching: look once more.
+  if (last_searcher) notify_if_work_pending();
+  return true;
+}
+
+bool MultiThreadHandle::transition_from_parked(MtCore& core) {
+  if (has_tasks(core)) {
+    // Woken by its own driver turn: unlist itself (if a notifier did it, it is searching).
+    core.is_searching = !idle_.unpark_worker_by_id(core.index);
+    return true;
+  }
+  if (idle_.is_parked(core.index)) return false;  // spurious: sleep again
+  core.is_searching = true;  // picked by a notifier
+  return true;
+}
+
+void MultiThreadHandle::park_timeout(MtCore& core, std::optional<std::chrono::nanoseconds> timeout) {
+  Context& ctx = context();
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
+  core.in_park = true;
+  remotes_[core.index]->parker.park(driver_, timeout);
+  core.in_park = false;
+  // Yielded tasks run only now, after the driver has been polled (if it was free), at the back
+  // of the local queue, where an idle worker may steal them.
+  if (!core.deferred.empty()) {
+    core.yielding = true;
+    core.deferred_swap.swap(core.deferred);
+    for (Waker& w : core.deferred_swap) w.wake();
+    core.deferred_swap.clear();
+    core.yielding = false;
+  }
+  // The driver may have queued several tasks here: let another worker take some.
+  if (!core.is_searching) {
+    const std::uint32_t queued = (core.lifo != nullptr ? 1u : 0u) + remotes_[core.index]->queue.len();
+    if (queued > 1) notify_parked();
+  }
+}
+
+void MultiThreadHandle::notify_parked() noexcept {
+  const std::size_t w = idle_.worker_to_notify();
+  if (w != Idle::kNone) remotes_[w]->parker.unpark(driver());
+}
+
+void MultiThreadHandle::notify_all() noexcept {
+  for (auto& r : remotes_) r->parker.unpark(driver());
+}
+
+void MultiThreadHandle::notify_if_work_pending() noexcept {
+  for (auto& r : remotes_) {
+    if (!r->queue.is_empty()) {
+      notify_parked();
+      return;
+    }
+  }
+  if (!inject_.is_empty()) notify_parked();
+}
+
+RuntimeMetrics MultiThreadHandle::metrics() const {
+  RuntimeMetrics m;
+  m.workers = remotes_.size();
+  m.injection_queue_depth = inject_.len();
+  for (const auto& r : remotes_) {
+    WorkerMetrics w;
+    w.polls = r->counters.polls.load(std::memory_order_relaxed);
+    w.steals = r->counters.steals.load(std::memory_order_relaxed);
+    w.steal_operations = r->counters.steal_operations.load(std::memory_order_relaxed);
+    w.parks = r->counters.parks.load(std::memory_order_relaxed);
+    w.overflows = r->counters.overflows.load(std::memory_order_relaxed);
+    w.local_queue_depth = r->queue.len();
+    m.worker.push_back(w);
+  }
+  return m;
+}
+
+// --- shutdown --------------------------------------------------------------------------------
+
+void MultiThreadHandle::begin_shutdown() noexcept {
+  {
+    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    shutdown_.store(true, std::memory_order_release);
+  }
+  notify_all();
+}
+
+void MultiThreadHandle::finish_shutdown(std::vector<std::unique_ptr<MtCore>>& cores,
+                                        std::chrono::nanoseconds blocking_wait) {
+  // No worker runs now. Destroy every task's frame; a frame's destructors may spawn (refused),
+  // wake or drop other tasks, so no lock is held while it runs.
+  for (;;) {
+    TaskHeader* t;
+    {
+      sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+      t = owned_.pop_front();
+    }
+    if (t == nullptr) break;
+    t->destroy_frame();
+    t->set_complete(true);
+    t->wake_join();
+    t->unref();  // the owned list's
+  }
+  for (auto& core : cores) {
+    if (TaskHeader* t = std::exchange(core->lifo, nullptr)) t->unref();
+    while (TaskHeader* t = remotes_[core->index]->queue.pop()) t->unref();
+    core->deferred.clear();
+  }
+  // Close the injection queue: late wakes (other threads, the frames' destructors above) drop
+  // their reference themselves from now on.
+  TaskQueue rest;
+  inject_.close(rest);
+  while (TaskHeader* t = rest.pop()) t->unref();
+  {
+    sync::LockGuard<sync::Mutex> lock(driver_.mutex);
+    driver_.driver.shutdown();
+  }
+  // Last: cancels queued blocking functions, waits (up to blocking_wait) for running ones.
+  blocking_pool_.shutdown(blocking_wait);
+}
+
+// --- MultiThread -----------------------------------------------------------------------------
+
+struct MultiThread::Thread {
+  MultiThread* owner;
+  MtCore* core;
+  std::string name;
+  pthread_t id{};
+  bool started = false;
+};
+
+MultiThread::MultiThread(std::shared_ptr<MultiThreadHandle> handle, const MultiThreadConfig& config)
+    : handle_(std::move(handle)), on_thread_start_(config.on_thread_start), on_thread_stop_(config.on_thread_stop) {}
+
+Result<std::unique_ptr<MultiThread>> MultiThread::start(std::shared_ptr<MultiThreadHandle> handle,
+                                                         const MultiThreadConfig& config) {
+  std::unique_ptr<MultiThread> mt(new MultiThread(std::move(handle), config));
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (config.thread_stack_size != 0) {
+    if (int rc = pthread_attr_setstacksize(&attr, config.thread_stack_size); rc != 0) {
+      pthread_attr_destroy(&attr);
+      mt->shutdown(BlockingPool::kWaitForever);
+      return std::error_code(rc, std::generic_category());
+    }
+  }
+  for (std::size_t i = 0; i < config.workers; ++i) {
+    mt->cores_.push_back(std::make_unique<MtCore>(i, config.sched));
+    auto th = std::make_unique<Thread>();
+    th->owner = mt.get();
+    th->core = mt->cores_.back().get();
+    th->name = config.thread_name.substr(0, 15);  // the kernel's limit
+    mt->threads_.push_back(std::move(th));
+  }
+  int error = 0;
+  for (auto& th : mt->threads_) {
+    error = pthread_create(&th->id, &attr, &MultiThread::entry, th.get());
+    if (error != 0) break;
+    th->started = true;
+  }
+  pthread_attr_destroy(&attr);
+  if (error != 0) {
+    mt->shutdown(BlockingPool::kWaitForever);  // joins the threads that did start
+    return std::error_code(error, std::generic_category());
+  }
+  return mt;
+}
+
+void* MultiThread::entry(void* arg) noexcept {
+  auto* th = static_cast<Thread*>(arg);
+  if (!th->name.empty()) pthread_setname_np(pthread_self(), th->name.c_str());
+  th->owner->worker_main(*th);
+  return nullptr;
+}
+
+void MultiThread::worker_main(Thread& th) {
+  Context& ctx = context();
+  ctx.handle = handle_.get();
+  ctx.scheduler = handle_.get();
+  ctx.core = th.core;
+  if (on_thread_start_) on_thread_start_();
+  handle_->run_worker(*th.core);
+  ctx.task = nullptr;
+  ctx.budget = kUnconstrained;
+  ctx.core = nullptr;
+  ctx.scheduler = nullptr;
+  if (on_thread_stop_) on_thread_stop_();
+  ctx.handle = nullptr;
+}
+
+MultiThread::~MultiThread() { shutdown(BlockingPool::kWaitForever); }
+
+void MultiThread::block_on(TaskHeader& main) {
+  if (context().scheduler != nullptr) {
+    fatal("block_on called from inside a runtime (it would block the runtime's own thread)");
+  }
+  // `main` runs on a worker; this thread sleeps until it completes. The waker keeps the parker
+  // alive on its own (it may be woken after block_on has returned).
+  struct BlockOnParker {
+    sync::Atomic<std::uint32_t> refs{1};
+    ParkThread park;
+  };
+  static const WakerVTable vtable = {
+      [](void* p) noexcept -> void* {
+        static_cast<BlockOnParker*>(p)->refs.fetch_add(1, std::memory_order_relaxed);
+        return p;
+      },
+      [](void* p) noexcept {
+        auto* b = static_cast<BlockOnParker*>(p);
+        b->park.unpark();
+        if (b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete b;
+      },
+      [](void* p) noexcept { static_cast<BlockOnParker*>(p)->park.unpark(); },
+      [](void* p) noexcept {
+        auto* b = static_cast<BlockOnParker*>(p);
+        if (b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete b;
+      },
+  };
+  auto* parker = new BlockOnParker();
+  const Waker waker = Waker::from_raw(parker, &vtable);
+  while (poll_join(main, waker).is_pending()) parker->park.park(std::nullopt);
+}
+
+void MultiThread::join_all() noexcept {
+  for (auto& th : threads_) {
+    if (th->started) {
+      pthread_join(th->id, nullptr);
+      th->started = false;
+    }
+  }
+}
+
+void MultiThread::shutdown(std::chrono::nanoseconds blocking_wait) {
+  if (shut_down_) return;
+  if (context().scheduler == handle_.get()) {
+    fatal("eddy::Runtime shut down or dropped from inside one of its own tasks (it would wait for itself)");
+  }
+  shut_down_ = true;
+  handle_->begin_shutdown();
+  join_all();
+  handle_->finish_shutdown(cores_, blocking_wait);
+}
+
+}  // namespace eddy::detail
