@@ -412,7 +412,7 @@ class CountingAccept : public eddy::detail::PollAwaiter<CountingAccept, Result<T
 }  // namespace
 
 TEST_P(NetTcpTest, AcceptLoopIsPolledExactlyOncePerConnection) {
-  EDDY_CURRENT_THREAD_ONLY("shares plain ints between tasks that run on different workers (a data race under TSan); to make atomic");
+  EDDY_CURRENT_THREAD_ONLY("asserts the acceptor's exact poll count right after this task yields; on workers it runs concurrently");
   run([]() -> Task<void> {
     auto l = TcpListener::bind(eddy_test::loopback_any_port());
     CO_ASSERT_OK(l);

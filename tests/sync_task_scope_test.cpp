@@ -25,19 +25,18 @@ using eddy::sync::TaskScope;
 EDDY_RT_SUITE(SyncTaskScopeTest);
 
 TEST_P(SyncTaskScopeTest, EndsOnlyAfterChildren) {
-  EDDY_CURRENT_THREAD_ONLY("shares plain ints between tasks that run on different workers (a data race under TSan); to make atomic");
   auto rt = eddy_test::make_rt(false);
   int done = rt.block_on([]() -> Task<int> {
-    int finished = 0;
+    std::atomic<int> finished{0};  // children may run on other workers
     co_await scoped([&finished](TaskScope& s) -> Task<void> {
       for (int i = 0; i < 4; ++i)
-        s.spawn([](int& f, int yields) -> Task<void> {
+        s.spawn([](std::atomic<int>& f, int yields) -> Task<void> {
           for (int k = 0; k < yields; ++k) co_await eddy::yield_now();
           ++f;
         }(finished, i * 3));
       co_return;
     });
-    co_return finished;
+    co_return finished.load();
   }());
   EXPECT_EQ(done, 4);
 }

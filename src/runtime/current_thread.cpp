@@ -13,24 +13,7 @@ CurrentThreadHandle::~CurrentThreadHandle() {
 }
 
 TaskHeader* CurrentThreadHandle::spawn(TaskHeader* task) {
-  task->bind(std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
-  bool accepted = false;
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    if (!shutdown_.load(std::memory_order_relaxed)) {
-      task->ref();  // the owned list's
-      owned_.push_back(*task);
-      accepted = true;
-    }
-  }
-  if (!accepted) {
-    // Spawned on a runtime that has shut down: the task never runs; its JoinHandle reports
-    // Error::cancelled.
-    task->destroy_frame();
-    task->set_complete(true);
-    return task;
-  }
-  task->wake_by_ref();
+  if (own_spawned(task)) task->wake_by_ref();
   return task;
 }
 
@@ -110,21 +93,7 @@ inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* t
   }
 }
 
-void CurrentThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept {
-  // Destroy the frame before anyone can observe completion, so a JoinHandle that sees the task
-  // complete knows the frame (and what it held) is gone. A finished task's output moves into
-  // its header first.
-  if (cancelled) task->destroy_frame();
-  else task->finish_frame();
-  task->set_complete(cancelled);
-  bool was_owned;
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    was_owned = owned_.remove(*task);
-  }
-  task->wake_join();
-  if (was_owned) task->unref();
-}
+void CurrentThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept { complete_owned(task, cancelled); }
 
 void CurrentThreadHandle::park(CurrentThreadCore& core, bool block) {
   Context& ctx = context();
@@ -174,24 +143,8 @@ void CurrentThreadHandle::run_until(CurrentThreadCore& core, TaskHeader& main) {
 }
 
 void CurrentThreadHandle::shutdown(CurrentThreadCore& core, std::chrono::nanoseconds blocking_wait) {
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    shutdown_.store(true, std::memory_order_release);
-  }
-  // Destroy every task's frame. A frame's destructors may spawn (refused now), wake or drop
-  // other tasks, so no lock is held while it runs.
-  for (;;) {
-    TaskHeader* t;
-    {
-      sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-      t = owned_.pop_front();
-    }
-    if (t == nullptr) break;
-    t->destroy_frame();
-    t->set_complete(true);
-    t->wake_join();
-    t->unref();  // the owned list's
-  }
+  close_owned();
+  destroy_owned();
   while (TaskHeader* t = core.local.pop()) t->unref();
   {
     // A wake may have marked a task SCHEDULED before the loop above completed it, and queue it

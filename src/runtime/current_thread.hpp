@@ -4,7 +4,8 @@
 // Who owns what:
 // - CurrentThreadHandle (shared: the RuntimeHandle, every task and so every waker hold it; any
 //   thread): the injection queue (tasks spawned or woken from other threads) under its mutex,
-//   the owned-task list under its mutex, the parked flag, the shutdown flag, the blocking pool.
+//   the parked flag; and, from SchedulerShared, the owned-task list, the shutdown flag and the
+//   blocking pool.
 // - CurrentThreadCore (owned by the thread running block_on; reachable only through that
 //   thread's Context while it runs): the local run queue, the deferred (yielded) wakers, the
 //   countdowns, and the driver stack it parks on. Between block_on calls CurrentThread keeps it.
@@ -94,8 +95,6 @@ class CurrentThreadHandle final : public SchedulerShared {
   // threads unpark it only then.
   sync::Atomic<bool> parked_{false};
 
-  sync::Mutex owned_mutex_;
-  IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
 };
 
 class CurrentThread final : public RuntimeScheduler {

@@ -49,23 +49,7 @@ MultiThreadHandle::~MultiThreadHandle() {
 // --- spawning and scheduling -----------------------------------------------------------------
 
 TaskHeader* MultiThreadHandle::spawn(TaskHeader* task) {
-  task->bind(std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
-  bool accepted = false;
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    if (!shutdown_.load(std::memory_order_relaxed)) {
-      task->ref();  // the owned list's
-      owned_.push_back(*task);
-      accepted = true;
-    }
-  }
-  if (!accepted) {
-    // Spawned on a runtime that has shut down: never runs; its JoinHandle reports cancelled.
-    task->destroy_frame();
-    task->set_complete(true);
-    return task;
-  }
-  task->wake_by_ref();
+  if (own_spawned(task)) task->wake_by_ref();
   return task;
 }
 
@@ -221,19 +205,7 @@ void MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
   }
 }
 
-void MultiThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept {
-  // The frame goes before anyone can observe completion (see CurrentThreadHandle::complete).
-  if (cancelled) task->destroy_frame();
-  else task->finish_frame();
-  task->set_complete(cancelled);
-  bool was_owned;
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    was_owned = owned_.remove(*task);
-  }
-  task->wake_join();
-  if (was_owned) task->unref();
-}
+void MultiThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept { complete_owned(task, cancelled); }
 
 void MultiThreadHandle::run_worker(MtCore& core) {
   while (!is_shutdown()) {
@@ -353,29 +325,13 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
 // --- shutdown --------------------------------------------------------------------------------
 
 void MultiThreadHandle::begin_shutdown() noexcept {
-  {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-    shutdown_.store(true, std::memory_order_release);
-  }
+  close_owned();
   notify_all();
 }
 
 void MultiThreadHandle::finish_shutdown(std::vector<std::unique_ptr<MtCore>>& cores,
                                         std::chrono::nanoseconds blocking_wait) {
-  // No worker runs now. Destroy every task's frame; a frame's destructors may spawn (refused),
-  // wake or drop other tasks, so no lock is held while it runs.
-  for (;;) {
-    TaskHeader* t;
-    {
-      sync::LockGuard<sync::Mutex> lock(owned_mutex_);
-      t = owned_.pop_front();
-    }
-    if (t == nullptr) break;
-    t->destroy_frame();
-    t->set_complete(true);
-    t->wake_join();
-    t->unref();  // the owned list's
-  }
+  destroy_owned();  // no worker runs now
   for (auto& core : cores) {
     if (TaskHeader* t = std::exchange(core->lifo, nullptr)) t->unref();
     while (TaskHeader* t = remotes_[core->index]->queue.pop()) t->unref();

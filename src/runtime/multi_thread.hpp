@@ -164,8 +164,6 @@ class MultiThreadHandle final : public SchedulerShared {
   Idle idle_;
   SharedDriver driver_;
 
-  sync::Mutex owned_mutex_;
-  IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
 };
 
 class MultiThread final : public RuntimeScheduler {

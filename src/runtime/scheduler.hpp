@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "eddy/detail/context.hpp"
+#include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/scheduler.hpp"
 #include "eddy/detail/sync.hpp"
 #include "eddy/runtime_metrics.hpp"
@@ -40,8 +41,27 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
       : Scheduler(std::move(driver)), blocking_pool_(max_blocking_threads) {}
   ~SchedulerShared() = default;
 
+  // --- the owned-task list: every kind's spawned tasks, one reference each ----------------
+  // spawn()'s common part: binds `task` to this scheduler and lists it. False once shut down:
+  // then the task never runs (its frame is destroyed, its JoinHandle reports cancelled).
+  bool own_spawned(TaskHeader* task) noexcept;
+  // A task finished or was cancelled: its frame goes (a finished task's output moves into the
+  // header first) before anyone can observe completion, so a JoinHandle that sees the task
+  // complete knows that what the frame held is gone. Then it leaves the list.
+  void complete_owned(TaskHeader* task, bool cancelled) noexcept;
+  // Sets the shutdown flag under the list's lock: from here on own_spawned refuses.
+  void close_owned() noexcept;
+  // Shutdown: destroys every listed task's frame (JoinHandles report cancelled). A frame's
+  // destructors may spawn (refused), wake or drop other tasks, so no lock is held while one
+  // runs. Call after close_owned, with no task running.
+  void destroy_owned() noexcept;
+
   sync::Atomic<bool> shutdown_{false};
   BlockingPool blocking_pool_;
+
+ private:
+  sync::Mutex owned_mutex_;
+  IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
 };
 
 // The runtime current on this thread (running here or entered), as the runtime layer sees it
