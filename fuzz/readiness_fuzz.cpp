@@ -96,9 +96,11 @@ void check(Res& r) {
   for (unsigned k = 0; k < kWakers; ++k) FUZZ_CHECK(r.wakers[k].wakes == r.expected_wakes[k]);
 }
 
-// What ScheduledIo::wake(ready) does to the model's wakers.
+// What ScheduledIo::wake(ready) does to the model's wakers. The read slot wakes on readable,
+// read-closed or a pending error (issue 10: an error-only event must reach a waiting receiver;
+// the corpus entry read-slot-wakes-on-error is the input that caught the model lagging).
 void model_wake(Res& r, Ready ready) {
-  if (ready.is_readable() && r.slot[0] >= 0) {
+  if (!(ready & (Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR)).is_empty() && r.slot[0] >= 0) {
     ++r.expected_wakes[static_cast<unsigned>(r.slot[0])];
     r.slot[0] = -1;
   }
