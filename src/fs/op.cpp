@@ -1,5 +1,6 @@
 #include "fs/op.hpp"
 
+#include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
 
@@ -119,6 +120,7 @@ Result<std::uint64_t> from_syscall(long r) {
 std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
 
 FileOp::~FileOp() {
+  if (fd_owned) ::close(fd);
   if (kind != Kind::openat || fd_taken) return;
   // The shared_ptr's last release orders this after the ring's or the pool's write.
   const long opened = done() ? result() : sync_res;
@@ -147,6 +149,12 @@ Task<Result<std::uint64_t>> execute(const std::shared_ptr<FileOp>& op_ref) {
   // The job and its handle are named locals, not temporaries of the co_await expression: g++ 12
   // destroys such a temporary (the lambda holding the op) twice, which freed the op early (found
   // with valgrind).
+  if (op->fd >= 0) {
+    const int own = ::fcntl(op->fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) co_return errno_code(errno);
+    op->fd = own;
+    op->fd_owned = true;
+  }
   auto pending = spawn_blocking(PoolJob{op});
   auto r = co_await pending;
   if (!r) co_return r.error();

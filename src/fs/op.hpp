@@ -40,6 +40,10 @@ struct FileOp final : io::uring::Op {
   struct statx stx {};
   long sync_res = -1;     // the blocking pool's result (written by the pool thread)
   bool fd_taken = false;  // openat: the submitter took the fd
+  // The pool path runs on a dup of the file's fd, closed with the op: a cancelled operation
+  // still running on a pool thread must not use an fd number the File may already have closed
+  // (and the process reused). The ring needs none: the kernel holds the file for the op.
+  bool fd_owned = false;
 };
 
 // Runs `op`: on the current runtime's ring when the calling thread owns it (and the op has an
