@@ -72,6 +72,38 @@ void BM_SpawnManyRemoteIdle(benchmark::State& state) {
   report(state, kSpawns);
 }
 
+// spawn_many_remote_busy: as remote_idle, while two tasks yield in a loop the whole time, so
+// no worker is ever idle: the spawned tasks must be picked up between the busy tasks' polls.
+void BM_SpawnManyRemoteBusy(benchmark::State& state) {
+  auto rt = make_rt(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::atomic<bool> stop{false};
+    std::vector<eddy::JoinHandle<void>> spinners;
+    for (int i = 0; i < 2; ++i) {
+      spinners.push_back(rt.handle().spawn([](std::atomic<bool>& s) -> Task<void> {
+        while (!s.load(std::memory_order_relaxed)) co_await eddy::yield_now();
+      }(stop)));
+    }
+    state.ResumeTiming();
+    std::atomic<int> left{kSpawns};
+    auto [tx, rx] = eddy::sync::oneshot::channel<int>();
+    auto sender = std::make_shared<eddy::sync::oneshot::Sender<int>>(std::move(tx));
+    std::thread t([&] {
+      for (int i = 0; i < kSpawns; ++i) rt.handle().spawn(count_down(left, &sender)).detach();
+    });
+    rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<void> { (void)co_await r; }(std::move(rx)));
+    state.PauseTiming();
+    t.join();
+    stop.store(true, std::memory_order_relaxed);
+    rt.block_on([](std::vector<eddy::JoinHandle<void>> hs) -> Task<void> {
+      for (auto& h : hs) (void)co_await h;
+    }(std::move(spinners)));
+    state.ResumeTiming();
+  }
+  report(state, kSpawns);
+}
+
 // yield_many: 200 tasks each yield 1,000 times.
 void BM_YieldMany(benchmark::State& state) {
   constexpr int kTasks = 200;
@@ -145,6 +177,7 @@ void BM_ChainedSpawn(benchmark::State& state) {
 
 BENCHMARK(BM_SpawnManyLocal)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SpawnManyRemoteIdle)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SpawnManyRemoteBusy)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_YieldMany)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PingPong)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChainedSpawn)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
