@@ -23,7 +23,7 @@ void CurrentThreadHandle::schedule_remote(TaskHeader* task) noexcept {
   // runtime being destroyed meanwhile): keep this object alive until we are done with it.
   const std::shared_ptr<SchedulerShared> self = shared_from_this();
   {
-    sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+    sync::LockGuard<sync::SpinLock> lock(inject_mutex_);
     if (!inject_closed_) {
       inject_.push(task);
       has_injected_.store(true, std::memory_order_seq_cst);
@@ -48,7 +48,7 @@ void CurrentThreadHandle::defer(const Waker& waker) {
 
 bool CurrentThreadHandle::take_injected(CurrentThreadCore& core) noexcept {
   if (!has_injected_.load(std::memory_order_acquire)) return false;
-  sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+  sync::LockGuard<sync::SpinLock> lock(inject_mutex_);
   const bool any = !inject_.empty();
   core.local.append(inject_);
   has_injected_.store(false, std::memory_order_relaxed);
@@ -149,7 +149,7 @@ void CurrentThreadHandle::shutdown(CurrentThreadCore& core, std::chrono::nanosec
   {
     // A wake may have marked a task SCHEDULED before the loop above completed it, and queue it
     // only now: close the queue so that such late wakes drop their reference themselves.
-    sync::LockGuard<sync::Mutex> lock(inject_mutex_);
+    sync::LockGuard<sync::SpinLock> lock(inject_mutex_);
     inject_closed_ = true;
     core.local.append(inject_);
   }

@@ -84,7 +84,7 @@ class CurrentThreadHandle final : public SchedulerShared {
 
   const SchedulerConfig config_;
 
-  sync::Mutex inject_mutex_;
+  sync::SpinLock inject_mutex_;
   TaskQueue inject_;                        // guarded by inject_mutex_
   // Set (under inject_mutex_) once shutdown has drained inject_ for the last time: a wake that
   // arrives later drops its reference instead of queueing (nothing would ever drain it, and the

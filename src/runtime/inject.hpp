@@ -17,7 +17,7 @@ class Inject {
  public:
   // Any thread. False when closed (the reference stays the caller's).
   bool push(TaskHeader* task) noexcept {
-    sync::LockGuard<sync::Mutex> lock(mutex_);
+    sync::LockGuard<sync::SpinLock> lock(mutex_);
     if (closed_) return false;
     queue_.push(task);
     len_.store(len_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
@@ -26,7 +26,7 @@ class Inject {
   // Moves `n` tasks from `batch` (a local queue's overflow). Closed: drops their references.
   void push_batch(TaskQueue& batch, std::size_t n) noexcept {
     {
-      sync::LockGuard<sync::Mutex> lock(mutex_);
+      sync::LockGuard<sync::SpinLock> lock(mutex_);
       if (!closed_) {
         queue_.append(batch);
         len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
@@ -39,7 +39,7 @@ class Inject {
   TaskHeader* pop_n(std::size_t max, TaskQueue& out, std::size_t& moved) noexcept {
     moved = 0;
     if (is_empty()) return nullptr;
-    sync::LockGuard<sync::Mutex> lock(mutex_);
+    sync::LockGuard<sync::SpinLock> lock(mutex_);
     TaskHeader* first = queue_.pop();
     if (first == nullptr) return nullptr;
     std::size_t taken = 1;
@@ -64,14 +64,14 @@ class Inject {
 
   // Closes the queue and moves what is left to `out`. Idempotent.
   void close(TaskQueue& out) noexcept {
-    sync::LockGuard<sync::Mutex> lock(mutex_);
+    sync::LockGuard<sync::SpinLock> lock(mutex_);
     closed_ = true;
     out.append(queue_);
     len_.store(0, std::memory_order_release);
   }
 
  private:
-  mutable sync::Mutex mutex_;
+  mutable sync::SpinLock mutex_;
   TaskQueue queue_;                      // guarded by mutex_
   bool closed_ = false;                  // guarded by mutex_
   sync::Atomic<std::size_t> len_{0};     // written under mutex_

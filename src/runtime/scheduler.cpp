@@ -9,7 +9,7 @@ namespace eddy::detail {
 bool SchedulerShared::own_spawned(TaskHeader* task) noexcept {
   task->bind(std::static_pointer_cast<TaskScheduler>(std::static_pointer_cast<Scheduler>(shared_from_this())));
   {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
     if (!shutdown_.load(std::memory_order_relaxed)) {
       task->ref();  // the owned list's
       owned_.push_back(*task);
@@ -27,7 +27,7 @@ void SchedulerShared::complete_owned(TaskHeader* task, bool cancelled) noexcept 
   task->set_complete(cancelled);
   bool was_owned;
   {
-    sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+    sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
     was_owned = owned_.remove(*task);
   }
   task->wake_join();
@@ -35,7 +35,7 @@ void SchedulerShared::complete_owned(TaskHeader* task, bool cancelled) noexcept 
 }
 
 void SchedulerShared::close_owned() noexcept {
-  sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+  sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
   shutdown_.store(true, std::memory_order_release);
 }
 
@@ -43,7 +43,7 @@ void SchedulerShared::destroy_owned() noexcept {
   for (;;) {
     TaskHeader* t;
     {
-      sync::LockGuard<sync::Mutex> lock(owned_mutex_);
+      sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
       t = owned_.pop_front();
     }
     if (t == nullptr) return;

@@ -60,7 +60,7 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   BlockingPool blocking_pool_;
 
  private:
-  sync::Mutex owned_mutex_;
+  sync::SpinLock owned_mutex_;
   IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
 };
 
