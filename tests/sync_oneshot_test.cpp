@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -159,4 +160,89 @@ TEST_P(SyncOneshotTest, BlockingRecvOnThread) {
   std::this_thread::yield();
   ASSERT_TRUE(tx.send(4));
   t.join();
+}
+
+// The channel is one atomic state word (no lock): these race the two ends on two threads many
+// times, so TSan sees every cell handed over, and check the outcome each time.
+
+// A send racing the receiver's close: send succeeds exactly when the value can still be
+// received after the close, and a refused value is back in the sender's variable.
+TEST(SyncOneshotRaceTest, SendRacingCloseEitherDeliversOrGivesTheValueBack) {
+  constexpr int kRounds = 2000;
+  int delivered = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    auto [tx, rx] = oneshot::channel<std::unique_ptr<int>>();
+    // Both threads arrive, then each spins a different short while: the delays sweep the
+    // close across the send's check, its write of the value and its publishing CAS.
+    std::atomic<int> arrived{0};
+    bool sent = false;
+    std::unique_ptr<int> v = std::make_unique<int>(i);
+    auto meet = [&arrived](int spins) {
+      arrived.fetch_add(1, std::memory_order_acq_rel);
+      while (arrived.load(std::memory_order_acquire) < 2) {}
+      for (int k = 0; k < spins; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+    };
+    std::thread t([&, s = std::move(tx)]() mutable {
+      meet(i % 32);
+      sent = static_cast<bool>(s.send(std::move(v)));
+    });
+    meet((i / 32) % 32);
+    rx.close();
+    t.join();
+    auto r = rx.try_recv();
+    if (sent) {
+      ASSERT_TRUE(r) << "round " << i << ": sent, but not receivable after close";
+      ASSERT_EQ(**r, i);
+      EXPECT_EQ(v, nullptr);
+      ++delivered;
+    } else {
+      EXPECT_EQ(r.error(), SyncError::closed) << "round " << i;
+      ASSERT_NE(v, nullptr) << "round " << i << ": a refused value was lost";
+      EXPECT_EQ(*v, i);
+    }
+  }
+  // (Both outcomes are legal; the count only shows which ones the run saw.)
+  RecordProperty("delivered", delivered);
+}
+
+// A receiver parked in blocking_recv (its waker registered, maybe re-registered) and a sender
+// that sends or drops on another thread: the receiver always wakes with the right outcome.
+TEST(SyncOneshotRaceTest, SendOrDropRacingARegisteringReceiverAlwaysWakesIt) {
+  constexpr int kRounds = 2000;
+  for (int i = 0; i < kRounds; ++i) {
+    auto [tx, rx] = oneshot::channel<int>();
+    const bool drop = (i % 3) == 0;
+    std::thread t([drop, i, s = std::move(tx)]() mutable {
+      if (drop) {
+        auto gone = std::move(s);
+      } else {
+        EXPECT_TRUE(s.send(i));
+      }
+    });
+    auto r = rx.blocking_recv();
+    t.join();
+    if (drop) {
+      EXPECT_EQ(r.error(), SyncError::closed) << "round " << i;
+    } else {
+      ASSERT_TRUE(r) << "round " << i;
+      EXPECT_EQ(*r, i);
+    }
+  }
+}
+
+// tx.closed() waiting on one thread while the receiver is dropped on another: it completes.
+TEST(SyncOneshotRaceTest, ReceiverDropRacingClosedWaitAlwaysCompletesIt) {
+  constexpr int kRounds = 1000;
+  for (int i = 0; i < kRounds; ++i) {
+    auto [tx, rx] = oneshot::channel<int>();
+    std::thread t([r = std::move(rx)]() mutable { auto gone = std::move(r); });
+    bool closed = eddy::sync::detail::block_on_poll([&](const eddy::Waker& w) -> eddy::Poll<bool> {
+      auto c = tx.closed();
+      return c.poll(w);
+    });
+    t.join();
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(tx.is_closed());
+    EXPECT_EQ(tx.send(1).error(), SyncError::closed);
+  }
 }
