@@ -56,19 +56,22 @@ void BM_SpawnManyLocal(benchmark::State& state) {
   report(state, kSpawns);
 }
 
+// A plain thread spawns 10,000 tasks onto `rt` while block_on waits for the last one to finish.
+void spawn_many_from_a_thread(eddy::Runtime& rt) {
+  std::atomic<int> left{kSpawns};
+  auto [tx, rx] = eddy::sync::oneshot::channel<int>();
+  auto sender = std::make_shared<eddy::sync::oneshot::Sender<int>>(std::move(tx));
+  std::thread t([&] {
+    for (int i = 0; i < kSpawns; ++i) rt.handle().spawn(count_down(left, &sender)).detach();
+  });
+  rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<void> { (void)co_await r; }(std::move(rx)));
+  t.join();
+}
+
 // spawn_many_remote_idle: a plain thread spawns 10,000 tasks onto an idle runtime.
 void BM_SpawnManyRemoteIdle(benchmark::State& state) {
   auto rt = make_rt(state.range(0));
-  for (auto _ : state) {
-    std::atomic<int> left{kSpawns};
-    auto [tx, rx] = eddy::sync::oneshot::channel<int>();
-    auto sender = std::make_shared<eddy::sync::oneshot::Sender<int>>(std::move(tx));
-    std::thread t([&] {
-      for (int i = 0; i < kSpawns; ++i) rt.handle().spawn(count_down(left, &sender)).detach();
-    });
-    rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<void> { (void)co_await r; }(std::move(rx)));
-    t.join();
-  }
+  for (auto _ : state) spawn_many_from_a_thread(rt);
   report(state, kSpawns);
 }
 
@@ -86,15 +89,8 @@ void BM_SpawnManyRemoteBusy(benchmark::State& state) {
       }(stop)));
     }
     state.ResumeTiming();
-    std::atomic<int> left{kSpawns};
-    auto [tx, rx] = eddy::sync::oneshot::channel<int>();
-    auto sender = std::make_shared<eddy::sync::oneshot::Sender<int>>(std::move(tx));
-    std::thread t([&] {
-      for (int i = 0; i < kSpawns; ++i) rt.handle().spawn(count_down(left, &sender)).detach();
-    });
-    rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<void> { (void)co_await r; }(std::move(rx)));
+    spawn_many_from_a_thread(rt);
     state.PauseTiming();
-    t.join();
     stop.store(true, std::memory_order_relaxed);
     rt.block_on([](std::vector<eddy::JoinHandle<void>> hs) -> Task<void> {
       for (auto& h : hs) (void)co_await h;
