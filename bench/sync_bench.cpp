@@ -225,6 +225,25 @@ void BM_WhenAny_TwoReady(benchmark::State& state) {
 }
 BENCHMARK(BM_WhenAny_TwoReady);
 
+// select over two Notify waits that both hold a permit: in place, no task, no allocation.
+void BM_Select_TwoReadyNotified(benchmark::State& state) {
+  auto rt = make_rt();
+  rt.block_on([](benchmark::State& s) -> Task<void> {
+    sync::Notify a, b;
+    AllocScope alloc(s, 0);
+    std::size_t sum = 0;
+    for (auto _ : s) {
+      a.notify_one();
+      b.notify_one();
+      auto na = a.notified();
+      auto nb = b.notified();
+      sum += (co_await sync::select(na, nb)).index();
+    }
+    benchmark::DoNotOptimize(sum);
+  }(state));
+}
+BENCHMARK(BM_Select_TwoReadyNotified);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -18,4 +18,5 @@
 #include "eddy/sync/semaphore.hpp"          // Semaphore, permits
 #include "eddy/sync/task_scope.hpp"         // scoped(), TaskScope
 #include "eddy/sync/watch.hpp"              // watch::channel
+#include "eddy/sync/select.hpp"             // select (first ready of poll-style awaitables, in place)
 #include "eddy/sync/when.hpp"               // when_all, when_any

@@ -243,6 +243,24 @@ fn when_any_two_ready(n: u64) -> Duration {
     })
 }
 
+// select over two Notify waits that both hold a permit: the first wins, the second keeps its
+// permit (eddy's Select_TwoReadyNotified: sync::select, polled in place).
+fn select_two_ready_notified(n: u64) -> Duration {
+    rt().block_on(async move {
+        let a = Notify::new();
+        let b = Notify::new();
+        let start = Instant::now();
+        let mut sum = 0usize;
+        for _ in 0..n {
+            a.notify_one();
+            b.notify_one();
+            sum += select2(async { a.notified().await; 0 }, async { b.notified().await; 1 }).await;
+        }
+        black_box(sum);
+        start.elapsed()
+    })
+}
+
 // The same first-of-two, with each side a spawned task (what eddy's when_any does: its
 // children are tasks).
 fn when_any_two_spawned(n: u64) -> Duration {
@@ -274,6 +292,7 @@ fn main() {
         ("Notify_NotifyWakeTaskToTask", notify_wake_task_to_task),
         ("WhenAny_TwoReady", when_any_two_ready),
         ("WhenAny_TwoReadySpawned", when_any_two_spawned),
+        ("Select_TwoReadyNotified", select_two_ready_notified),
     ];
     for (name, f) in benches {
         if name.contains(filter.as_str()) {
