@@ -16,6 +16,8 @@
 #include <utility>
 #include <variant>
 
+#include "eddy/detail/frame_alloc.hpp"
+
 namespace eddy {
 
 template <class T = void>
@@ -25,6 +27,11 @@ namespace detail {
 
 class PromiseBase {
  public:
+  // Frames come from the per-thread frame cache (eddy/detail/frame_alloc.hpp); the sized
+  // delete gets the size the frame was allocated with, which picks the same size class.
+  static void* operator new(std::size_t n) { return frame_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_deallocate(p, n); }
+
   std::suspend_always initial_suspend() noexcept { return {}; }
 
   struct FinalAwaiter {
