@@ -20,6 +20,7 @@
 #include "eddy/runtime.hpp"
 #include "eddy/sync/oneshot.hpp"
 #include "eddy/time/sleep.hpp"
+#include "eddy/time/timeout.hpp"
 #include "eddy/yield_now.hpp"
 #include "support/rt_helpers.hpp"
 
@@ -357,3 +358,41 @@ TEST(RtThreaded, StressSpawnWakeStealShutdown) {
 }
 
 }  // namespace
+
+// Bug: on two workers, a paused clock sometimes jumped an hour, to the far timer, instead of to
+// the 10 ms one (TimeTimeoutTest.FiresAndDestroysTheInnerFrame/multi_thread under
+// scripts/faults). Two windows, both closed: the driver's holder read its wake flag before the
+// idle check, so a worker could register the near timer and park in between (forced
+// deterministically in TimeAutoAdvance.ATimerRegisteredByAWorkerThatThenParksStopsTheJump);
+// and a task woken by one worker's driver turn sat in that worker's LIFO slot, where the idle
+// check did not look, until the worker unlisted itself from the parked set. This is the
+// end-to-end check, many rounds with a second worker kept waking up and parking; it hits the
+// windows mainly under scripts/faults, whose interposed syscalls change the timing.
+TEST(RtThreaded, PausedClockLandsOnTheNearTimerEveryRound) {
+  auto rt = Builder::new_multi_thread().worker_threads(2).enable_time().start_paused(true).build();
+  ASSERT_TRUE(rt) << rt.error().message();
+  // Tasks spawned from outside keep the second worker waking up and parking again, so that it
+  // often reaches for the driver right after the first one's turn.
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    for (int i = 0; i < 200'000 && !stop.load(); ++i) {
+      (void)rt->spawn([]() -> Task<void> { co_return; }());
+      std::this_thread::sleep_for(std::chrono::microseconds(2));
+    }
+  });
+  const int skipped = rt->block_on([]() -> Task<int> {
+    int bad = 0;
+    for (int i = 0; i < 3000; ++i) {
+      const auto start = eddy::time::Instant::now();
+      // The inner (far) timer stays registered until this task runs again after the near one
+      // fires and drops it.
+      auto r = co_await eddy::time::timeout(std::chrono::milliseconds(10), eddy::time::sleep(std::chrono::hours(1)));
+      if (r || r.error() != eddy::Error::timed_out) ++bad;
+      if (eddy::time::Instant::now().duration_since(start) != std::chrono::milliseconds(10)) ++bad;
+    }
+    co_return bad;
+  }());
+  stop = true;
+  churn.join();
+  EXPECT_EQ(skipped, 0) << "rounds in which the clock went past the near timer before its task ran";
+}

@@ -30,7 +30,7 @@ Handle::~Handle() {
 Result<RefPtr<ScheduledIo>> Handle::add_source(int fd, Interest interest) {
   auto io = registrations_.allocate();
   if (!io) return io.error();
-  if (auto r = selector_.register_source(fd, (*io)->token(), interest); !r) {
+  if (auto r = selector_.register_source(fd, registrations_.token_of(**io), interest); !r) {
     // The token never reached the kernel, so the entry can go at once.
     registrations_.remove(**io);
     return r.error();
@@ -168,9 +168,20 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
       else if (token == detail::token(ReservedToken::uring)) ring_ready = true;
       continue;
     }
+#if EDDY_DEFENSIVE_TOKENS
+    // A token whose resource is gone (freed through a misuse: its fd closed under it while a
+    // dup kept the epoll item alive) names no live entry: counted and dropped.
+    ScheduledIo* io = h.registrations_.find(token);
+    if (io == nullptr) [[unlikely]] {
+      h.stale_tokens_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    io->dispatch(DefaultSelector::readiness_of(ev));
+#else
     // Safe by the RegistrationSet invariant: the resource cannot have been freed since this
     // turn began.
     ScheduledIo::from_token(token)->dispatch(DefaultSelector::readiness_of(ev));
+#endif
     ++report.events;
   }
   h.metrics_.incr_ready_count_by(report.events);

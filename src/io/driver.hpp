@@ -66,6 +66,10 @@ class Handle {
   Result<void> register_signal_receiver(int fd);
 
   const IoDriverMetrics& metrics() const noexcept { return metrics_; }
+  // Defensive token mode (EDDY_DEFENSIVE_TOKENS): events dropped because their token named no
+  // live resource (a misuse: an fd closed under its registration while a dup of it still
+  // fires). Always 0 in the default mode, which cannot tell. Driver thread writes, relaxed.
+  std::uint64_t stale_token_count() const noexcept { return stale_tokens_.load(std::memory_order_relaxed); }
 
   // The driver's io_uring, or null when the runtime has none (not asked for, or refused: see
   // uring_refusal()). Its calls are for its owner thread only (io/uring/ring.hpp).
@@ -84,6 +88,7 @@ class Handle {
   int waker_fd_;
   RegistrationSet registrations_;
   IoDriverMetrics metrics_;
+  eddy::detail::sync::Atomic<std::uint64_t> stale_tokens_{0};
   std::unique_ptr<uring::Ring> ring_;  // set by Driver::create, then immutable until ~Handle
   std::error_code uring_refusal_;
 };

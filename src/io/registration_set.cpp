@@ -3,6 +3,7 @@
 #include <new>
 
 #include "eddy/error.hpp"
+#include "io/detail/selector.hpp"
 
 namespace eddy::io {
 
@@ -10,7 +11,11 @@ using eddy::detail::RefPtr;
 using eddy::detail::sync::LockGuard;
 using eddy::detail::sync::Mutex;
 
+#if EDDY_DEFENSIVE_TOKENS
+RegistrationSet::RegistrationSet() : slab_(detail::kReservedTokens) {
+#else
 RegistrationSet::RegistrationSet() {
+#endif
   pending_release_.reserve(kNotifyAfter);
   releasing_.reserve(kNotifyAfter);
 }
@@ -28,6 +33,22 @@ Result<RefPtr<ScheduledIo>> RegistrationSet::allocate() {
   {
     LockGuard<Mutex> lock(mutex_);
     if (!is_shutdown_) {
+#if EDDY_DEFENSIVE_TOKENS
+      const std::uint64_t token = slab_.insert(io);
+      bool stored = false;
+      if (token != 0) {
+        try {
+          tokens_.emplace(io, token);
+          stored = true;
+        } catch (const std::bad_alloc&) {
+          slab_.erase(token, io);
+        }
+      }
+      if (!stored) {
+        delete io;
+        return std::make_error_code(std::errc::not_enough_memory);
+      }
+#endif
       io->ref();  // the list's reference
       registrations_.push_front(*io);
       return RefPtr<ScheduledIo>::adopt(io);
@@ -53,6 +74,9 @@ void RegistrationSet::remove(ScheduledIo& io) {
   {
     LockGuard<Mutex> lock(mutex_);
     was_linked = registrations_.remove(io);
+#if EDDY_DEFENSIVE_TOKENS
+    erase_token(io);
+#endif
   }
   if (was_linked) io.unref();
 }
@@ -66,6 +90,9 @@ void RegistrationSet::release() {
       // An entry may be queued twice (deregistered twice) or already gone from the list
       // (shutdown emptied it); only a linked entry gives up the list's reference.
       if (registrations_.remove(*io)) io->unref();
+#if EDDY_DEFENSIVE_TOKENS
+      erase_token(*io);  // from now on a late token for it finds nothing
+#endif
     }
     num_pending_release_.store(0, std::memory_order_release);
   }
@@ -82,9 +109,31 @@ std::vector<RefPtr<ScheduledIo>> RegistrationSet::shutdown() {
   is_shutdown_ = true;
   all.reserve(registrations_.size());
   // The list's reference moves into the returned vector.
-  while (ScheduledIo* io = registrations_.pop_front()) all.push_back(RefPtr<ScheduledIo>::adopt(io));
+  while (ScheduledIo* io = registrations_.pop_front()) {
+#if EDDY_DEFENSIVE_TOKENS
+    // Their last references may now go anywhere, without a release(): forget their tokens.
+    erase_token(*io);
+#endif
+    all.push_back(RefPtr<ScheduledIo>::adopt(io));
+  }
   return all;
 }
+
+#if EDDY_DEFENSIVE_TOKENS
+std::uint64_t RegistrationSet::token_of(const ScheduledIo& io) const {
+  LockGuard<Mutex> lock(mutex_);
+  const auto it = tokens_.find(&io);
+  return it == tokens_.end() ? 0 : it->second;
+}
+
+void RegistrationSet::erase_token(const ScheduledIo& io) noexcept {
+  // Idempotent: an entry may be released twice (deregistered twice), or after shutdown.
+  const auto it = tokens_.find(&io);
+  if (it == tokens_.end()) return;
+  slab_.erase(it->second, &io);
+  tokens_.erase(it);
+}
+#endif
 
 bool RegistrationSet::is_shutdown() const {
   LockGuard<Mutex> lock(mutex_);

@@ -6,9 +6,15 @@
 // reaches the pending list only after the backend confirmed its token dead (epoll: DEL returned;
 // see io/detail/selector.hpp), so no later select can return its token, and every token in the
 // batch being dispatched still points at live memory.
+//
+// In the defensive token mode (EDDY_DEFENSIVE_TOKENS) the set also keeps a TokenSlab: tokens are
+// slot + generation, and a token that comes back for an entry freed through a misuse (its fd
+// closed under its registration while a dup keeps the epoll item alive) finds nothing.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "eddy/detail/linked_list.hpp"
@@ -16,6 +22,7 @@
 #include "eddy/detail/sync.hpp"
 #include "eddy/io/detail/scheduled_io.hpp"
 #include "eddy/result.hpp"
+#include "io/token_slab.hpp"
 
 namespace eddy::io {
 
@@ -34,6 +41,20 @@ class RegistrationSet {
   // A new ScheduledIo, linked into the set (the set holds one reference, the caller gets
   // another). Fails with Error::shutdown once shutdown() has run.
   Result<eddy::detail::RefPtr<ScheduledIo>> allocate();
+
+  // The token to register `io` under: its address, or (defensive mode) its slab token. For an
+  // entry allocate() has just returned.
+#if EDDY_DEFENSIVE_TOKENS
+  std::uint64_t token_of(const ScheduledIo& io) const;
+#else
+  std::uint64_t token_of(const ScheduledIo& io) const noexcept { return io.token(); }
+#endif
+
+#if EDDY_DEFENSIVE_TOKENS
+  // The driver thread, while it dispatches a batch: the live entry `token` names, or nullptr
+  // when that entry has been released (or the token is not one of this set's).
+  ScheduledIo* find(std::uint64_t token) const noexcept { return slab_.find(token); }
+#endif
 
   // Queues `io` for release at the driver's next turn. Only once the backend has confirmed that
   // its token is dead. Returns true when this made exactly
@@ -68,6 +89,14 @@ class RegistrationSet {
   // Driver-thread scratch space for release(), kept to avoid allocating on every release.
   std::vector<ScheduledIo*> releasing_;
   eddy::detail::sync::Atomic<std::size_t> num_pending_release_{0};
+#if EDDY_DEFENSIVE_TOKENS
+  TokenSlab slab_;  // inserts and erases under mutex_; finds by the driver without it
+  // Each allocated entry's slab token until it is released. Guarded by mutex_. A side table
+  // rather than a ScheduledIo field, so that the mode changes no public header's layout; its
+  // cost is on registration and release only, never on an event.
+  std::unordered_map<const ScheduledIo*, std::uint64_t> tokens_;
+  void erase_token(const ScheduledIo& io) noexcept;  // under mutex_
+#endif
 };
 
 }  // namespace eddy::io

@@ -11,6 +11,7 @@
 //   worker that parks as the last searcher looks at every queue again (MultiThreadHandle::
 //   notify_if_work_pending), and a worker parks only on a parker whose notification is kept.
 // - At most half the workers search at once (stealing is throttled).
+// The search / park / notify protocol is model-checked in models/worker_park.pml (scripts/models).
 #pragma once
 
 #include <algorithm>

@@ -30,11 +30,21 @@ MultiThreadHandle::MultiThreadHandle(const MultiThreadConfig& config, driver::Ha
 }
 
 bool MultiThreadHandle::is_idle() const noexcept {
-  if (!idle_.all_parked() || !inject_.is_empty()) return false;
+  // Called by the driver's holder (itself listed as parked). The queues are looked at before
+  // the parked count, and that order is what makes a "yes" true: a runnable task is in the
+  // injection queue, in a local queue, or held by a worker that is not listed as parked (its
+  // LIFO slot or its poll; a driver turn's wakes go to the local queue, never the LIFO slot,
+  // see schedule_local). A worker takes a task out of a queue only after unlisting itself, and
+  // lists itself again only with nothing left locally; so if every queue was empty when looked
+  // at and every worker is listed afterwards, no task became runnable in between except by a
+  // wake from outside the workers, which races with the check anyway. Looking at the count
+  // first let a worker unlist itself and pop between the two looks, and the clock jumped past
+  // the task it popped.
+  if (!inject_.is_empty()) return false;
   for (const auto& r : remotes_) {
     if (!r->queue.is_empty()) return false;
   }
-  return true;
+  return idle_.all_parked();
 }
 
 MultiThreadHandle::~MultiThreadHandle() {
@@ -55,7 +65,10 @@ TaskHeader* MultiThreadHandle::spawn(TaskHeader* task) {
 
 void MultiThreadHandle::schedule_local(MtCore& core, TaskHeader* task) noexcept {
   bool notify;
-  if (core.yielding) {
+  if (core.yielding || core.in_park) {
+    // Woken by this worker's driver turn (or a yield): the local queue, where other workers can
+    // steal it and where is_idle sees it. The LIFO slot would hide it while this worker is
+    // still listed as parked, and a paused clock could then jump past it.
     push_back(core, task);
     notify = true;
   } else {

@@ -15,7 +15,9 @@
 // Scheduling a task (schedule):
 // - from a worker of this runtime: into its LIFO slot (the previous occupant moves to the back
 //   of its local queue and a parked worker is notified); after a poll the LIFO task runs next,
-//   at most kMaxLifoPolls times in a row. A yielded task goes to the back of the queue.
+//   at most kMaxLifoPolls times in a row. A yielded task, and a task woken by this worker's
+//   driver turn, go to the back of the queue (a LIFO slot is only filled by a worker that is
+//   not listed as parked: is_idle relies on it).
 // - from anywhere else: the injection queue, then a parked worker is notified unless some
 //   worker is searching already.
 // A worker takes its next task from: the injection queue every global_queue_interval ticks;
@@ -86,8 +88,9 @@ class MtCore final : public SchedulerCore {
   // The task woken last by the running task: runs next (message passing). One reference.
   TaskHeader* lifo = nullptr;
   bool is_searching = false;
-  // True while this worker parks (on the driver or not): wakes queue locally without notifying
-  // other workers one by one; the worker notifies once when it is back.
+  // True while this worker parks (on the driver or not): wakes go to the back of the local
+  // queue (not the LIFO slot) without notifying other workers one by one; the worker notifies
+  // once when it is back.
   bool in_park = false;
   // True while the deferred wakers are woken: yielded tasks go to the back of the local queue,
   // not into the LIFO slot.

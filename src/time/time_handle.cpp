@@ -119,10 +119,19 @@ TimeHandle::ParkPlan TimeHandle::before_park(std::optional<std::chrono::nanoseco
 }
 
 void TimeHandle::after_park(const ParkPlan& plan, bool below_active) noexcept {
-  if (plan.advance > std::chrono::nanoseconds(0) && !below_active &&
-      !did_wake_.load(std::memory_order_acquire) && (idle_check_ == nullptr || idle_check_(idle_check_ctx_))) {
-    clock_.advance(plan.advance);
+  if (plan.advance <= std::chrono::nanoseconds(0) || below_active) {
+    process();
+    return;
   }
+  // The idle check comes before did_wake_ is read, and that order matters: a task on another
+  // worker may register an earlier timer (which sets did_wake_, the plan being stale) and then
+  // park. Read the other way round, did_wake_ could be read before the registration and the
+  // idle check after the parking, and the clock jumped past the new timer to the old plan's
+  // (TimeAutoAdvance.ATimerRegisteredByAWorkerThatThenParksStopsTheJump). In this order, a worker
+  // seen parked by the check made its registration, and so its did_wake_ store, before it
+  // parked (the check's seq_cst read of the parked count orders that store before this load).
+  const bool idle = idle_check_ == nullptr || idle_check_(idle_check_ctx_);
+  if (idle && !did_wake_.load(std::memory_order_acquire)) clock_.advance(plan.advance);
   process();
 }
 
