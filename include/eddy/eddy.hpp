@@ -3,6 +3,7 @@
 
 #include "eddy/abort_handle.hpp"
 #include "eddy/async_fd.hpp"
+#include "eddy/block_in_place.hpp"
 #include "eddy/blocking.hpp"
 #include "eddy/coop.hpp"
 #include "eddy/error.hpp"

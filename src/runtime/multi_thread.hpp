@@ -23,6 +23,15 @@
 // random other worker's queue (searching; at most half the workers search at once). With
 // nothing found it parks: on the driver if it gets the try-lock, else on its condvar.
 // A busy worker polls the driver (try-lock, no wait) every event_interval tasks.
+//
+// Cores and threads (block_in_place): a core (MtCore + its Remote) is run by one thread at a
+// time, but not always the same one. A worker whose task calls block_in_place hands its core to
+// the hand-off list and stops being a worker: a spare thread (started on demand) takes the core
+// and runs it, while the blocking thread runs the function. When the function returns, the
+// thread takes its core back if no spare thread has taken it yet; otherwise it finishes the
+// task's poll without a core (its wakes go through the injection queue) and becomes a spare
+// thread itself. Spare threads wait for a core until shutdown; there are at most as many as
+// block_in_place calls ever ran at once.
 #pragma once
 
 #include <chrono>
@@ -100,6 +109,17 @@ class MtCore final : public SchedulerCore {
   std::vector<Waker> deferred_swap;
 };
 
+// Starts a thread for the hand-off list (implemented by MultiThread, which owns the threads).
+class SpareThreadStarter {
+ public:
+  // Starts a thread that waits for a handed-off core; called with the hand-off lock held.
+  // False when the thread could not start.
+  virtual bool start_spare_thread() noexcept = 0;
+
+ protected:
+  ~SpareThreadStarter() = default;
+};
+
 class MultiThreadHandle final : public SchedulerShared {
  public:
   static constexpr std::uint32_t kMaxLifoPolls = 3;
@@ -122,7 +142,17 @@ class MultiThreadHandle final : public SchedulerShared {
   void defer(const Waker& waker) override;
 
   // --- worker threads ---
+  // Runs `core` on the calling thread until shutdown, or until a task's poll gave the core away
+  // (block_in_place) and the core was taken by another thread.
   void run_worker(MtCore& core);
+  // A thread without a core waits for a handed-off one; null at shutdown. `counted`: the
+  // thread was already counted as waiting when it was started.
+  MtCore* acquire_core(bool counted);
+  void set_spare_thread_starter(SpareThreadStarter* s) noexcept { starter_ = s; }
+
+  // --- block_in_place (SchedulerShared) ---
+  bool hand_off_core(SchedulerCore& core) noexcept override;
+  void reclaim_core(SchedulerCore& core) noexcept override;
 
   // --- MultiThread ---
   // Sets the shutdown flag and wakes every worker (they stop after their current poll).
@@ -144,8 +174,9 @@ class MultiThreadHandle final : public SchedulerShared {
   TaskHeader* next_local(MtCore& core) noexcept;
   TaskHeader* take_injected_batch(MtCore& core) noexcept;
   TaskHeader* steal_work(MtCore& core) noexcept;
-  void run_task(MtCore& core, TaskHeader* task) noexcept;
-  void poll(MtCore& core, TaskHeader* task) noexcept;
+  // Both return false when the calling thread no longer holds `core` (block_in_place).
+  bool run_task(MtCore& core, TaskHeader* task) noexcept;
+  bool poll(MtCore& core, TaskHeader* task) noexcept;
   void complete(TaskHeader* task, bool cancelled) noexcept;
   void park(MtCore& core);
   void park_timeout(MtCore& core, std::optional<std::chrono::nanoseconds> timeout);
@@ -164,9 +195,19 @@ class MultiThreadHandle final : public SchedulerShared {
   Idle idle_;
   SharedDriver driver_;
 
+  // The hand-off list (block_in_place). Invariant (under handoff_mutex_): every core in
+  // handoff_free_ is run by no thread; handoff_waiting_ counts the threads waiting for a core
+  // (or started to), and there are at least as many as cores in the list unless a start
+  // failed (then the handing thread took its core back).
+  sync::Mutex handoff_mutex_;
+  sync::CondVar handoff_cv_;
+  std::vector<MtCore*> handoff_free_;
+  std::size_t handoff_waiting_ = 0;
+  bool handoff_closed_ = false;
+  SpareThreadStarter* starter_ = nullptr;  // set before any worker starts; outlives them
 };
 
-class MultiThread final : public RuntimeScheduler {
+class MultiThread final : public RuntimeScheduler, private SpareThreadStarter {
  public:
   // Starts the worker threads. Fails (every started thread joined) when one cannot start.
   static Result<std::unique_ptr<MultiThread>> start(std::shared_ptr<MultiThreadHandle> handle,
@@ -183,11 +224,19 @@ class MultiThread final : public RuntimeScheduler {
   void worker_main(Thread& th);
   MultiThread(std::shared_ptr<MultiThreadHandle> handle, const MultiThreadConfig& config);
   void join_all() noexcept;
+  bool start_spare_thread() noexcept override;
+  // Starts `th` (already in threads_); under threads_mutex_.
+  int start_thread(Thread& th) noexcept;
 
   std::shared_ptr<MultiThreadHandle> handle_;
   std::function<void()> on_thread_start_;
   std::function<void()> on_thread_stop_;
+  std::string thread_name_;
+  std::size_t thread_stack_size_ = 0;
   std::vector<std::unique_ptr<MtCore>> cores_;
+  // Every thread started (workers first, then spare threads); grows while workers run
+  // (block_in_place), so guarded by threads_mutex_.
+  sync::Mutex threads_mutex_;
   std::vector<std::unique_ptr<Thread>> threads_;
   bool shut_down_ = false;
 };

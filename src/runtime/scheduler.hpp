@@ -35,6 +35,14 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   // A snapshot of the scheduler's counters (any thread; not on any hot path).
   virtual RuntimeMetrics metrics() const { return RuntimeMetrics{}; }
 
+  // block_in_place, on the thread running this scheduler with `core`, inside a task's poll:
+  // hands the core to another thread (true), or declines (false: the kind has no other thread
+  // to run it, or it is shutting down), and the caller runs its function in place.
+  virtual bool hand_off_core(SchedulerCore& /*core*/) noexcept { return false; }
+  // After the function: takes `core` back if no other thread has taken it (then the context
+  // is restored); otherwise the calling thread finishes the task's poll without a core.
+  virtual void reclaim_core(SchedulerCore& /*core*/) noexcept {}
+
  protected:
   explicit SchedulerShared(driver::Handle driver,
                            std::size_t max_blocking_threads = BlockingPool::kDefaultMaxThreads) noexcept
