@@ -72,6 +72,36 @@ void BM_SpawnManyRemoteIdle(benchmark::State& state) {
   report(state, kSpawns);
 }
 
+// spawn_many_remote_busy: the same while the runtime is busy: one task per worker (one on the
+// current-thread kind, two on the multi-thread one) yields in a loop for the whole benchmark,
+// so the spawned tasks compete with it and every spawn finds a worker awake.
+void BM_SpawnManyRemoteBusy(benchmark::State& state) {
+  auto rt = make_rt(state.range(0));
+  std::atomic<bool> stop{false};
+  std::vector<eddy::JoinHandle<void>> spinners;
+  const int n_spinners = state.range(0) == 0 ? 1 : 2;
+  for (int i = 0; i < n_spinners; ++i) {
+    spinners.push_back(rt.spawn([](std::atomic<bool>& s) -> Task<void> {
+      while (!s.load(std::memory_order_relaxed)) co_await eddy::yield_now();
+    }(stop)));
+  }
+  for (auto _ : state) {
+    std::atomic<int> left{kSpawns};
+    auto [tx, rx] = eddy::sync::oneshot::channel<int>();
+    auto sender = std::make_shared<eddy::sync::oneshot::Sender<int>>(std::move(tx));
+    std::thread t([&] {
+      for (int i = 0; i < kSpawns; ++i) rt.handle().spawn(count_down(left, &sender)).detach();
+    });
+    rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<void> { (void)co_await r; }(std::move(rx)));
+    t.join();
+  }
+  stop.store(true);
+  rt.block_on([](std::vector<eddy::JoinHandle<void>>& hs) -> Task<void> {
+    for (auto& h : hs) (void)co_await h;
+  }(spinners));
+  report(state, kSpawns);
+}
+
 // yield_many: 200 tasks each yield 1,000 times.
 void BM_YieldMany(benchmark::State& state) {
   constexpr int kTasks = 200;
@@ -145,6 +175,7 @@ void BM_ChainedSpawn(benchmark::State& state) {
 
 BENCHMARK(BM_SpawnManyLocal)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SpawnManyRemoteIdle)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SpawnManyRemoteBusy)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_YieldMany)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PingPong)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ChainedSpawn)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);

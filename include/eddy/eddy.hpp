@@ -11,6 +11,7 @@
 #include "eddy/interest.hpp"
 #include "eddy/io.hpp"
 #include "eddy/join_handle.hpp"
+#include "eddy/local_set.hpp"
 #include "eddy/net.hpp"
 #include "eddy/owned_fd.hpp"
 #include "eddy/poll.hpp"

@@ -300,12 +300,19 @@ bool MultiThreadHandle::has_tasks(const MtCore& core) const noexcept {
 
 void MultiThreadHandle::park(MtCore& core) {
   if (!transition_to_parked(core)) return;
-  remotes_[core.index]->counters.bump(remotes_[core.index]->counters.parks);
+  WorkerCounters& c = remotes_[core.index]->counters;
+  c.bump(c.parks);
+  // Busy time: from the end of the last park to this one (two clock reads per park, none per
+  // task).
+  const auto now = std::chrono::steady_clock::now();
+  c.bump(c.busy_ns, static_cast<std::uint64_t>(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - core.busy_since).count()));
   for (;;) {
     park_timeout(core, std::nullopt);
-    if (is_shutdown()) return;
-    if (transition_from_parked(core)) return;
+    if (is_shutdown()) break;
+    if (transition_from_parked(core)) break;
   }
+  core.busy_since = std::chrono::steady_clock::now();
 }
 
 bool MultiThreadHandle::transition_to_parked(MtCore& core) {
@@ -374,6 +381,8 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
   RuntimeMetrics m;
   m.workers = remotes_.size();
   m.injection_queue_depth = inject_.len();
+  m.alive_tasks = alive_tasks();
+  m.budget_forced_yields = budget_forced_yields();
   for (const auto& r : remotes_) {
     WorkerMetrics w;
     w.polls = r->counters.polls.load(std::memory_order_relaxed);
@@ -382,6 +391,7 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
     w.parks = r->counters.parks.load(std::memory_order_relaxed);
     w.overflows = r->counters.overflows.load(std::memory_order_relaxed);
     w.local_queue_depth = r->queue.len();
+    w.busy_duration = std::chrono::nanoseconds(r->counters.busy_ns.load(std::memory_order_relaxed));
     m.worker.push_back(w);
   }
   return m;

@@ -66,18 +66,6 @@ struct MultiThreadConfig {
   std::function<void()> on_thread_stop;
 };
 
-// Per-worker counters: written by the worker only (relaxed load+store, no RMW), read anywhere.
-struct WorkerCounters {
-  sync::Atomic<std::uint64_t> polls{0};
-  sync::Atomic<std::uint64_t> steals{0};           // tasks stolen by this worker
-  sync::Atomic<std::uint64_t> steal_operations{0};  // successful steals
-  sync::Atomic<std::uint64_t> parks{0};
-  sync::Atomic<std::uint64_t> overflows{0};
-  void bump(sync::Atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-};
-
 // The shared side of one worker.
 struct Remote {
   LocalQueue queue;
@@ -104,6 +92,8 @@ class MtCore final : public SchedulerCore {
   std::uint32_t event_countdown;
   std::uint32_t global_countdown;
   std::uint64_t rng;
+  // When this core last stopped parking (busy time is counted at each park).
+  std::chrono::steady_clock::time_point busy_since = std::chrono::steady_clock::now();
   // Yielded tasks' wakers: woken after this worker's next driver poll (or attempt).
   std::vector<Waker> deferred;
   std::vector<Waker> deferred_swap;
@@ -162,6 +152,7 @@ class MultiThreadHandle final : public SchedulerShared {
   void finish_shutdown(std::vector<std::unique_ptr<MtCore>>& cores, std::chrono::nanoseconds blocking_wait);
 
   RuntimeMetrics metrics() const override;
+  RuntimeFlavor flavor() const noexcept override { return RuntimeFlavor::multi_thread; }
   std::size_t num_workers() const noexcept { return remotes_.size(); }
   const Remote& remote(std::size_t i) const noexcept { return *remotes_[i]; }
   std::size_t injection_queue_depth() const noexcept { return inject_.len(); }
