@@ -18,7 +18,7 @@
 // connection task's coroutine frame, its task header and the socket's driver registration (a
 // few hundred bytes; bench/echo/run measures it). No connection owns a read buffer. All
 // connections of a thread read into one buffer, `g_scratch` (one per thread), which is safe
-// because of two facts:
+// because of two facts (on the multi-thread runtime, serve_stealing keeps them another way):
 //   - a read completes inside the awaiter's poll, and the runtime resumes the coroutine right
 //     after that poll: no other task runs between the bytes landing in g_scratch and our code
 //     using them (and while a read is still waiting, it has written nothing);
@@ -86,6 +86,43 @@ eddy::Task<void> serve(eddy::net::TcpStream stream) {
   --g_open;
 }
 
+// This thread's scratch buffer, looked up after every resumption: on the multi-thread runtime a
+// task may resume on another thread, and an address taken before a co_await (even of a
+// thread_local, which a compiler may cache across the suspension) may be another thread's.
+[[gnu::noinline]] std::byte* this_thread_scratch() noexcept { return g_scratch; }
+
+// serve() for the multi-thread runtime (--mode steal), where the read's buffer cannot be chosen
+// before the task suspends: wait for readability, then read into this thread's scratch and
+// echo it within one poll (no suspension between the two), so no other task of this thread
+// touches the scratch meanwhile.
+eddy::Task<void> serve_stealing(eddy::net::TcpStream stream) {
+  ++g_open;
+  for (;;) {
+    if (!co_await stream.readable()) break;
+    std::byte* scratch = this_thread_scratch();
+    auto n = stream.try_read(eddy::net::MutableBuffer(scratch, kScratchSize));
+    if (!n) {
+      if (n.error() == std::errc::resource_unavailable_try_again) continue;  // spurious readiness
+      break;
+    }
+    if (*n == 0) break;
+    auto w = stream.try_write(eddy::net::ConstBuffer(scratch, *n));
+    std::size_t sent = w ? *w : 0;
+    if (!w && w.error() != std::errc::resource_unavailable_try_again) break;
+    if (sent < *n) {
+      // As in serve(): the rest into a buffer of our own before suspending.
+      const std::size_t rest = *n - sent;
+      auto pending = std::make_unique<std::byte[]>(rest);
+      std::memcpy(pending.get(), scratch + sent, rest);
+      auto all = co_await stream.write_all(eddy::net::ConstBuffer(pending.get(), rest));
+      if (!all) break;
+    }
+  }
+  --g_open;
+}
+
+bool g_stealing = false;  // set before the runtime starts: --mode steal
+
 // Accepts until aborted. On EMFILE/ENFILE (out of file descriptors) accept4 fails and the
 // pending connection stays in the kernel's backlog; retrying at once would spin, since the
 // listener stays readable. So it backs off for 100 ms (connections may close meanwhile) and
@@ -106,7 +143,7 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
     }
     auto& stream = accepted->first;
     (void)stream.set_nodelay(true);  // echoes are small: send them now, no Nagle delay
-    eddy::spawn(serve(std::move(stream))).detach();
+    eddy::spawn(g_stealing ? serve_stealing(std::move(stream)) : serve(std::move(stream))).detach();
   }
 }
 
@@ -331,6 +368,7 @@ int main(int argc, char** argv) {
     return run_per_core(ip, port, n, metrics);
   }
 
+  g_stealing = threads >= 0;
   auto builder = threads < 0 ? eddy::Builder::new_current_thread()
                              : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
   auto rt = builder.enable_all().build();
