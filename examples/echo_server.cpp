@@ -2,6 +2,14 @@
 // the peer closes its side.
 //
 //   echo_server [--port N] [--addr IP]     (port 0, the default, picks a free port)
+//               [--threads N [--mode steal|per-core]] [--metrics]
+//
+// Runtimes: without --threads, one current-thread runtime. With --threads N, --mode steal (the
+// default) runs one multi-thread runtime with N work-stealing workers and one listener;
+// --mode per-core runs N current-thread runtimes on N threads (thread-per-core, shared
+// nothing: each its own driver, timers and tasks) with N SO_REUSEPORT listeners on the same
+// port, among which the kernel spreads new connections. A connection stays on the runtime
+// that accepted it.
 //
 // It prints "listening on IP:PORT" once it accepts connections, and stops cleanly on Ctrl-C
 // (SIGINT) or SIGTERM: it stops accepting, closes every connection and exits 0.
@@ -9,7 +17,8 @@
 // Memory per idle connection is what matters for a server holding many: here it is the
 // connection task's coroutine frame, its task header and the socket's driver registration (a
 // few hundred bytes; bench/echo/run measures it). No connection owns a read buffer. All
-// connections read into one buffer, `g_scratch`, which is safe because of two facts:
+// connections of a thread read into one buffer, `g_scratch` (one per thread), which is safe
+// because of two facts (on the multi-thread runtime, serve_stealing keeps them another way):
 //   - a read completes inside the awaiter's poll, and the runtime resumes the coroutine right
 //     after that poll: no other task runs between the bytes landing in g_scratch and our code
 //     using them (and while a read is still waiting, it has written nothing);
@@ -21,8 +30,16 @@
 // yet taken.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,9 +56,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Shared by every connection of the (single-threaded) runtime; see the file comment.
+// Shared by every connection polled on this thread; see the file comment.
 constexpr std::size_t kScratchSize = 16 * 1024;
-alignas(64) std::byte g_scratch[kScratchSize];
+alignas(64) thread_local std::byte g_scratch[kScratchSize];
 
 std::atomic<std::size_t> g_open{0};  // connections being served (for the shutdown message)
 
@@ -69,6 +86,43 @@ eddy::Task<void> serve(eddy::net::TcpStream stream) {
   --g_open;
 }
 
+// This thread's scratch buffer, looked up after every resumption: on the multi-thread runtime a
+// task may resume on another thread, and an address taken before a co_await (even of a
+// thread_local, which a compiler may cache across the suspension) may be another thread's.
+[[gnu::noinline]] std::byte* this_thread_scratch() noexcept { return g_scratch; }
+
+// serve() for the multi-thread runtime (--mode steal), where the read's buffer cannot be chosen
+// before the task suspends: wait for readability, then read into this thread's scratch and
+// echo it within one poll (no suspension between the two), so no other task of this thread
+// touches the scratch meanwhile.
+eddy::Task<void> serve_stealing(eddy::net::TcpStream stream) {
+  ++g_open;
+  for (;;) {
+    if (!co_await stream.readable()) break;
+    std::byte* scratch = this_thread_scratch();
+    auto n = stream.try_read(eddy::net::MutableBuffer(scratch, kScratchSize));
+    if (!n) {
+      if (n.error() == std::errc::resource_unavailable_try_again) continue;  // spurious readiness
+      break;
+    }
+    if (*n == 0) break;
+    auto w = stream.try_write(eddy::net::ConstBuffer(scratch, *n));
+    std::size_t sent = w ? *w : 0;
+    if (!w && w.error() != std::errc::resource_unavailable_try_again) break;
+    if (sent < *n) {
+      // As in serve(): the rest into a buffer of our own before suspending.
+      const std::size_t rest = *n - sent;
+      auto pending = std::make_unique<std::byte[]>(rest);
+      std::memcpy(pending.get(), scratch + sent, rest);
+      auto all = co_await stream.write_all(eddy::net::ConstBuffer(pending.get(), rest));
+      if (!all) break;
+    }
+  }
+  --g_open;
+}
+
+bool g_stealing = false;  // set before the runtime starts: --mode steal
+
 // Accepts until aborted. On EMFILE/ENFILE (out of file descriptors) accept4 fails and the
 // pending connection stays in the kernel's backlog; retrying at once would spin, since the
 // listener stays readable. So it backs off for 100 ms (connections may close meanwhile) and
@@ -89,28 +143,60 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
     }
     auto& stream = accepted->first;
     (void)stream.set_nodelay(true);  // echoes are small: send them now, no Nagle delay
-    eddy::spawn(serve(std::move(stream))).detach();
+    eddy::spawn(g_stealing ? serve_stealing(std::move(stream)) : serve(std::move(stream))).detach();
   }
 }
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--port N] [--addr IP] [--threads N] [--metrics]\n"
+               "usage: %s [--port N] [--addr IP] [--threads N [--mode steal|per-core]] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
-               "  --threads N: the multi-thread (work-stealing) runtime with N workers (0: one per CPU);\n"
-               "               without it, the current-thread runtime\n"
+               "  --threads N: N threads (0: one per CPU); without it, one current-thread runtime\n"
+               "  --mode steal: one multi-thread (work-stealing) runtime with N workers (default)\n"
+               "  --mode per-core: N current-thread runtimes, each with its own SO_REUSEPORT listener\n"
                "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
 }
 
-eddy::Task<int> run(std::string addr_text) {
+// What the per-core runtimes share: the acceptors to abort on a signal (which only the first
+// runtime listens for).
+struct PerCore {
+  std::mutex mutex;
+  std::vector<eddy::AbortHandle> acceptors;  // guarded by mutex
+  bool stopping = false;                     // guarded by mutex
+  void add(eddy::AbortHandle h) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopping) h.abort();
+    acceptors.push_back(std::move(h));
+  }
+  void stop_all() {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+    for (auto& h : acceptors) h.abort();
+  }
+};
+
+eddy::Result<eddy::net::TcpListener> listen_reuseport(const eddy::net::SocketAddr& addr) {
+  auto sock = addr.is_ipv4() ? eddy::net::TcpSocket::new_v4() : eddy::net::TcpSocket::new_v6();
+  if (!sock) return sock.error();
+  if (auto r = sock->set_reuseaddr(true); !r) return r.error();
+  if (auto r = sock->set_reuseport(true); !r) return r.error();
+  if (auto r = sock->bind(addr); !r) return r.error();
+  return std::move(*sock).listen(1024);
+}
+
+// Serves on `addr_text` until a signal. per_core: the listener is an SO_REUSEPORT one, and
+// the acceptor is registered in `shared` (only `leader` listens for signals; it stops all).
+// `bound` is called with the listener's address once it accepts (and signals are watched).
+eddy::Task<int> run(std::string addr_text, PerCore* shared, bool leader,
+                    std::function<void(const eddy::net::SocketAddr&)> bound) {
   auto addr = eddy::net::SocketAddr::parse(addr_text);
   if (!addr) {
     std::fprintf(stderr, "echo_server: bad address '%s': %s\n", addr_text.c_str(), addr.error().message().c_str());
     co_return 2;
   }
-  auto listener = eddy::net::TcpListener::bind(*addr);
+  auto listener = shared != nullptr ? listen_reuseport(*addr) : eddy::net::TcpListener::bind(*addr);
   if (!listener) {
     std::fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr_text.c_str(), listener.error().message().c_str());
     co_return 1;
@@ -120,6 +206,13 @@ eddy::Task<int> run(std::string addr_text) {
     std::fprintf(stderr, "echo_server: local_addr: %s\n", local.error().message().c_str());
     co_return 1;
   }
+  auto acceptor = eddy::spawn(accept_loop(*listener));
+  if (shared != nullptr) shared->add(acceptor.abort_handle());
+  if (!leader) {
+    bound(*local);
+    (void)co_await acceptor;
+    co_return 0;
+  }
   // Listen for the signals before announcing the address, so that a SIGTERM sent as soon as
   // the address is seen is not lost.
   auto interrupt = eddy::signal::signal(eddy::signal::SignalKind::interrupt());
@@ -127,19 +220,20 @@ eddy::Task<int> run(std::string addr_text) {
   if (!interrupt || !terminate) {
     std::fprintf(stderr, "echo_server: cannot listen for signals: %s\n",
                  (!interrupt ? interrupt.error() : terminate.error()).message().c_str());
+    acceptor.abort();
+    (void)co_await acceptor;
     co_return 1;
   }
-  std::printf("listening on %s\n", local->to_string().c_str());
-  std::fflush(stdout);
+  bound(*local);
 
-  auto acceptor = eddy::spawn(accept_loop(*listener));
-  // Whichever signal comes first aborts the acceptor; the main task waits for that.
-  auto on_signal = [](eddy::signal::Signal& sig, eddy::JoinHandle<void>& target) -> eddy::Task<void> {
+  // Whichever signal comes first aborts the acceptor(s); the main task waits for that.
+  auto on_signal = [](eddy::signal::Signal& sig, eddy::JoinHandle<void>& target, PerCore* all) -> eddy::Task<void> {
     (void)co_await sig.recv();
     target.abort();
+    if (all != nullptr) all->stop_all();
   };
-  auto w1 = eddy::spawn(on_signal(*interrupt, acceptor));
-  auto w2 = eddy::spawn(on_signal(*terminate, acceptor));
+  auto w1 = eddy::spawn(on_signal(*interrupt, acceptor, shared));
+  auto w2 = eddy::spawn(on_signal(*terminate, acceptor, shared));
   (void)co_await acceptor;
   // The watchers refer to this frame (the Signals, the acceptor's handle): wait until both
   // have really finished (the one that did not fire is cancelled) before returning.
@@ -147,12 +241,98 @@ eddy::Task<int> run(std::string addr_text) {
   w2.abort();
   (void)co_await w1;
   (void)co_await w2;
-  const std::size_t open = g_open.load();
-  std::printf("echo_server: shutting down (%zu connection%s open)\n", open, open == 1 ? "" : "s");
-  std::fflush(stdout);
   // Returning ends block_on; destroying the runtime then destroys every connection task, which
   // closes its socket.
   co_return 0;
+}
+
+void print_metrics(const eddy::RuntimeMetrics& m, const char* label) {
+  std::printf("metrics%s: workers=%zu alive_tasks=%zu injection_queue_depth=%zu budget_forced_yields=%llu\n", label,
+              m.workers, m.alive_tasks, m.injection_queue_depth, static_cast<unsigned long long>(m.budget_forced_yields));
+  for (std::size_t i = 0; i < m.worker.size(); ++i) {
+    const auto& w = m.worker[i];
+    std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu overflows=%llu "
+                "local_queue_depth=%zu busy_ms=%.1f\n",
+                i, static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.steals),
+                static_cast<unsigned long long>(w.steal_operations), static_cast<unsigned long long>(w.parks),
+                static_cast<unsigned long long>(w.overflows), w.local_queue_depth,
+                static_cast<double>(w.busy_duration.count()) / 1e6);
+  }
+}
+
+void announce(const eddy::net::SocketAddr& a) {
+  std::printf("listening on %s\n", a.to_string().c_str());
+  std::fflush(stdout);
+}
+
+void shutting_down() {
+  const std::size_t open = g_open.load();
+  std::printf("echo_server: shutting down (%zu connection%s open)\n", open, open == 1 ? "" : "s");
+  std::fflush(stdout);
+}
+
+// --mode per-core: N current-thread runtimes on N threads. The first binds (port 0: a free
+// one) and watches the signals; the others bind the same port; the address is announced once
+// all listen.
+int run_per_core(const std::string& ip, const std::string& port, std::size_t n, bool metrics) {
+  PerCore shared;
+  std::vector<std::thread> threads;
+  std::vector<int> rcs(n, 1);
+  std::vector<eddy::RuntimeMetrics> ms(n);
+  std::promise<std::optional<eddy::net::SocketAddr>> first_bound;
+  auto first = first_bound.get_future();
+  std::atomic<std::size_t> ready{0};
+  std::mutex m;
+  std::condition_variable cv;
+  // `bound` is called exactly once: with the address, or with an unbound one on failure.
+  auto core = [&](std::size_t i, std::string addr_text, std::function<void(const eddy::net::SocketAddr&)> bound) {
+    bool called = false;
+    auto once = [&](const eddy::net::SocketAddr& a) {
+      called = true;
+      bound(a);
+    };
+    auto rt = eddy::Builder::new_current_thread().enable_all().build();
+    if (!rt) {
+      std::fprintf(stderr, "echo_server: cannot build runtime %zu: %s\n", i, rt.error().message().c_str());
+    } else {
+      rcs[i] = rt->block_on(run(std::move(addr_text), &shared, i == 0, once));
+      ms[i] = rt->handle().metrics();
+    }
+    if (rcs[i] != 0) shared.stop_all();
+    if (!called) bound(eddy::net::SocketAddr());
+  };
+  auto count_ready = [&](const eddy::net::SocketAddr&) {
+    std::lock_guard<std::mutex> lock(m);
+    ready.fetch_add(1);
+    cv.notify_all();
+  };
+  const std::string addr0 = ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
+  threads.emplace_back(core, 0, addr0, [&](const eddy::net::SocketAddr& a) {
+    first_bound.set_value(a);
+    count_ready(a);
+  });
+  // A runtime that fails before announcing does so through rcs (and stop_all); the first
+  // reports its address or nothing.
+  std::optional<eddy::net::SocketAddr> a0;
+  if (first.wait_for(std::chrono::seconds(30)) == std::future_status::ready) a0 = first.get();
+  if (a0 && a0->port() != 0) {
+    const std::string addr_i = a0->to_string();
+    for (std::size_t i = 1; i < n; ++i) threads.emplace_back(core, i, addr_i, count_ready);
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return ready.load() >= n; });
+    if (ready.load() >= n) announce(*a0);
+  }
+  for (auto& t : threads) t.join();
+  shutting_down();
+  int rc = 0;
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    if (rcs[i] != 0) rc = rcs[i];
+    if (metrics) {
+      const std::string label = " (runtime " + std::to_string(i) + ")";
+      print_metrics(ms[i], label.c_str());
+    }
+  }
+  return rc;
 }
 
 }  // namespace
@@ -162,12 +342,17 @@ int main(int argc, char** argv) {
   std::string port = "0";
   long threads = -1;  // -1: current-thread runtime
   bool metrics = false;
+  bool per_core = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
       (a == "--port" ? port : ip) = argv[++i];
     } else if (a == "--metrics") {
       metrics = true;
+    } else if (a == "--mode" && i + 1 < argc) {
+      const std::string_view mode = argv[++i];
+      if (mode != "steal" && mode != "per-core") return usage(argv[0]);
+      per_core = mode == "per-core";
     } else if (a == "--threads" && i + 1 < argc) {
       char* end = nullptr;
       threads = std::strtol(argv[++i], &end, 10);
@@ -177,7 +362,13 @@ int main(int argc, char** argv) {
     }
   }
   const std::string addr = ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
+  if (per_core) {
+    if (threads < 0) return usage(argv[0]);
+    const std::size_t n = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<std::size_t>(threads);
+    return run_per_core(ip, port, n, metrics);
+  }
 
+  g_stealing = threads >= 0;
   auto builder = threads < 0 ? eddy::Builder::new_current_thread()
                              : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
   auto rt = builder.enable_all().build();
@@ -185,17 +376,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;
   }
-  const int rc = rt->block_on(run(addr));
-  if (metrics) {
-    const eddy::RuntimeMetrics m = rt->handle().metrics();
-    std::printf("metrics: workers=%zu injection_queue_depth=%zu\n", m.workers, m.injection_queue_depth);
-    for (std::size_t i = 0; i < m.worker.size(); ++i) {
-      const auto& w = m.worker[i];
-      std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu overflows=%llu local_queue_depth=%zu\n",
-                  i, static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.steals),
-                  static_cast<unsigned long long>(w.steal_operations), static_cast<unsigned long long>(w.parks),
-                  static_cast<unsigned long long>(w.overflows), w.local_queue_depth);
-    }
-  }
+  const int rc = rt->block_on(run(addr, nullptr, true, announce));
+  shutting_down();
+  if (metrics) print_metrics(rt->handle().metrics(), "");
   return rc;
 }

@@ -3,6 +3,7 @@
 
 #include "eddy/abort_handle.hpp"
 #include "eddy/async_fd.hpp"
+#include "eddy/block_in_place.hpp"
 #include "eddy/blocking.hpp"
 #include "eddy/coop.hpp"
 #include "eddy/error.hpp"
@@ -10,6 +11,7 @@
 #include "eddy/interest.hpp"
 #include "eddy/io.hpp"
 #include "eddy/join_handle.hpp"
+#include "eddy/local_set.hpp"
 #include "eddy/net.hpp"
 #include "eddy/owned_fd.hpp"
 #include "eddy/poll.hpp"

@@ -61,6 +61,12 @@ namespace detail {
 class RuntimeScheduler;
 }  // namespace detail
 
+// Which kind of scheduler a runtime has (tokio's RuntimeFlavor).
+enum class RuntimeFlavor : std::uint8_t {
+  current_thread,  // every task on the thread that calls block_on
+  multi_thread,    // tasks on worker threads that steal work from each other
+};
+
 // Makes a runtime current on the calling thread until the guard is destroyed, without running
 // it: spawn(), RuntimeHandle::current(), and the sockets, timers and signals created on this
 // thread use that runtime (a task spawned so runs when the runtime's own thread next runs
@@ -111,6 +117,8 @@ class RuntimeHandle {
   std::error_code uring_refusal() const noexcept;
   // The scheduler's counters now (see eddy/runtime_metrics.hpp).
   RuntimeMetrics metrics() const;
+  // Which kind of runtime this is.
+  RuntimeFlavor runtime_flavor() const noexcept;
 
   // The I/O driver's counters, or null when the runtime was built without I/O.
   const io::IoDriverMetrics* io_metrics() const noexcept;

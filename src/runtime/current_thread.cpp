@@ -77,6 +77,7 @@ inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* t
   // The context is not reset after the poll: the scheduler's own code between two tasks polls
   // nothing, and run_until resets it (no task, unconstrained budget) before anything else can
   // run on this thread: parking (wakers, timers) and returning from block_on.
+  counters_.bump(counters_.polls);
   Context& ctx = context();
   ctx.task = task;
   ctx.budget = coop::kInitialBudget;
@@ -93,6 +94,19 @@ inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* t
   }
 }
 
+RuntimeMetrics CurrentThreadHandle::metrics() const {
+  RuntimeMetrics m;
+  m.workers = 1;
+  m.alive_tasks = alive_tasks();
+  m.budget_forced_yields = budget_forced_yields();
+  WorkerMetrics w;
+  w.polls = counters_.polls.load(std::memory_order_relaxed);
+  w.parks = counters_.parks.load(std::memory_order_relaxed);
+  w.busy_duration = std::chrono::nanoseconds(counters_.busy_ns.load(std::memory_order_relaxed));
+  m.worker.push_back(w);
+  return m;
+}
+
 void CurrentThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept { complete_owned(task, cancelled); }
 
 void CurrentThreadHandle::park(CurrentThreadCore& core, bool block) {
@@ -100,9 +114,14 @@ void CurrentThreadHandle::park(CurrentThreadCore& core, bool block) {
   ctx.task = nullptr;
   ctx.budget = kUnconstrained;
   if (block) {
+    counters_.bump(counters_.parks);
+    counters_.bump(counters_.busy_ns, static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now() - core.busy_since)
+                                          .count()));
     parked_.store(true, std::memory_order_seq_cst);
     if (!has_injected_.load(std::memory_order_seq_cst)) core.driver.park();
     parked_.store(false, std::memory_order_relaxed);
+    core.busy_since = std::chrono::steady_clock::now();
   } else {
     core.driver.park_timeout(std::chrono::nanoseconds(0));
   }

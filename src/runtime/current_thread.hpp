@@ -12,6 +12,7 @@
 // - CurrentThread (owned by the Runtime): the core while no thread runs it; block_on, shutdown.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -40,6 +41,8 @@ class CurrentThreadCore final : public SchedulerCore {
   std::uint32_t global_countdown = 1;
   std::uint32_t event_countdown;
   driver::Driver driver;
+  // When the thread last stopped parking (busy time is counted at each blocking park).
+  std::chrono::steady_clock::time_point busy_since = std::chrono::steady_clock::now();
 };
 
 class CurrentThreadHandle final : public SchedulerShared {
@@ -70,6 +73,7 @@ class CurrentThreadHandle final : public SchedulerShared {
   void shutdown(CurrentThreadCore& core, std::chrono::nanoseconds blocking_wait);
 
   const SchedulerConfig& config() const noexcept { return config_; }
+  RuntimeMetrics metrics() const override;
 
  private:
   // schedule() from another thread: the injection queue, and an unpark if needed. Out of line,
@@ -94,6 +98,8 @@ class CurrentThreadHandle final : public SchedulerShared {
   // True while the runtime thread is (about to be) blocked in the driver: wakes from other
   // threads unpark it only then.
   sync::Atomic<bool> parked_{false};
+  // The one worker's counters (polls, parks, busy time); written by the runtime's thread.
+  WorkerCounters counters_;
 
 };
 

@@ -174,31 +174,31 @@ void MultiThreadHandle::transition_from_searching(MtCore& core) noexcept {
   if (idle_.transition_worker_from_searching()) notify_parked();
 }
 
-void MultiThreadHandle::run_task(MtCore& core, TaskHeader* task) noexcept {
+bool MultiThreadHandle::run_task(MtCore& core, TaskHeader* task) noexcept {
   transition_from_searching(core);
-  poll(core, task);
+  if (!poll(core, task)) return false;
   // The LIFO slot runs next, but only a few times in a row, so that two tasks pinging each
   // other cannot starve the queue.
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* t = std::exchange(core.lifo, nullptr);
-    if (t == nullptr) return;
+    if (t == nullptr) return true;
     if (++lifo_polls > kMaxLifoPolls) {
       push_back(core, t);
       notify_parked();
-      return;
+      return true;
     }
-    poll(core, t);
+    if (!poll(core, t)) return false;
   }
 }
 
-void MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
+bool MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
   Remote& r = *remotes_[core.index];
   r.counters.bump(r.counters.polls);
   const std::uint32_t prev = task->transition_to_running();
   if ((prev & TaskHeader::kCancelled) != 0) {
     complete(task, true);
     task->unref();
-    return;
+    return true;
   }
   Context& ctx = context();
   ctx.task = task;
@@ -206,16 +206,25 @@ void MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
   task->run();
   ctx.task = nullptr;
   ctx.budget = kUnconstrained;
+  // The task may have given the core away (block_in_place) and another thread may run it now:
+  // from here on, touch `core` only if this thread still holds it.
+  const bool kept = ctx.core == &core;
   // root() is never null here: only complete() and shutdown destroy a frame, never a poll.
   if (task->root().done()) {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {
-    push_back(core, task);  // woken or aborted while running: keeps the queue's reference
-    notify_parked();
+    // Woken or aborted while running: keeps the queue's reference.
+    if (kept) {
+      push_back(core, task);
+      notify_parked();
+    } else {
+      schedule_remote(task);
+    }
   } else {
     task->unref();
   }
+  return kept;
 }
 
 void MultiThreadHandle::complete(TaskHeader* task, bool cancelled) noexcept { complete_owned(task, cancelled); }
@@ -231,13 +240,69 @@ void MultiThreadHandle::run_worker(MtCore& core) {
     TaskHeader* t = next_task(core);
     if (t == nullptr) t = steal_work(core);
     if (t != nullptr) {
-      run_task(core, t);
+      if (!run_task(core, t)) return;  // the core went to another thread (block_in_place)
       continue;
     }
     // Nothing to run: yielded tasks wait only for one driver poll; otherwise sleep.
     if (!core.deferred.empty()) park_timeout(core, std::chrono::nanoseconds(0));
     else park(core);
   }
+}
+
+// --- block_in_place: handing a core to another thread ------------------------------------
+
+bool MultiThreadHandle::hand_off_core(SchedulerCore& c) noexcept {
+  auto& core = static_cast<MtCore&>(c);
+  Context& ctx = context();
+  if (ctx.core != &core || ctx.task == nullptr) return false;
+  // The LIFO task would wait for the blocking function: make it stealable (as tokio does).
+  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) push_back(core, t);
+  {
+    sync::LockGuard<sync::Mutex> lock(handoff_mutex_);
+    if (handoff_closed_ || starter_ == nullptr) return false;
+    handoff_free_.push_back(&core);
+    if (handoff_waiting_ < handoff_free_.size()) {
+      if (!starter_->start_spare_thread()) {
+        handoff_free_.pop_back();  // nobody could run it: keep it, run the function in place
+        return false;
+      }
+      ++handoff_waiting_;  // the new thread, counted from now (acquire_core(true))
+    } else {
+      handoff_cv_.notify_one();
+    }
+  }
+  // From here another thread may run `core`: this one no longer touches it. Its wakes go
+  // through the injection queue, its yields wake at once.
+  ctx.core = nullptr;
+  ctx.scheduler = nullptr;
+  // The handed-off queue may hold tasks: a parked worker may steal them before a thread takes
+  // the core.
+  notify_parked();
+  return true;
+}
+
+void MultiThreadHandle::reclaim_core(SchedulerCore& c) noexcept {
+  auto& core = static_cast<MtCore&>(c);
+  {
+    sync::LockGuard<sync::Mutex> lock(handoff_mutex_);
+    auto it = std::find(handoff_free_.begin(), handoff_free_.end(), &core);
+    if (it == handoff_free_.end()) return;  // taken: this thread goes on without a core
+    handoff_free_.erase(it);
+  }
+  Context& ctx = context();
+  ctx.core = &core;
+  ctx.scheduler = this;
+}
+
+MtCore* MultiThreadHandle::acquire_core(bool counted) {
+  sync::UniqueLock<sync::Mutex> lock(handoff_mutex_);
+  if (!counted) ++handoff_waiting_;
+  while (handoff_free_.empty() && !handoff_closed_) handoff_cv_.wait(lock);
+  --handoff_waiting_;
+  if (handoff_closed_) return nullptr;  // shutdown: finish_shutdown empties the cores left
+  MtCore* core = handoff_free_.back();
+  handoff_free_.pop_back();
+  return core;
 }
 
 // --- parking ---------------------------------------------------------------------------------
@@ -248,12 +313,19 @@ bool MultiThreadHandle::has_tasks(const MtCore& core) const noexcept {
 
 void MultiThreadHandle::park(MtCore& core) {
   if (!transition_to_parked(core)) return;
-  remotes_[core.index]->counters.bump(remotes_[core.index]->counters.parks);
+  WorkerCounters& c = remotes_[core.index]->counters;
+  c.bump(c.parks);
+  // Busy time: from the end of the last park to this one (two clock reads per park, none per
+  // task).
+  const auto now = std::chrono::steady_clock::now();
+  c.bump(c.busy_ns, static_cast<std::uint64_t>(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - core.busy_since).count()));
   for (;;) {
     park_timeout(core, std::nullopt);
-    if (is_shutdown()) return;
-    if (transition_from_parked(core)) return;
+    if (is_shutdown()) break;
+    if (transition_from_parked(core)) break;
   }
+  core.busy_since = std::chrono::steady_clock::now();
 }
 
 bool MultiThreadHandle::transition_to_parked(MtCore& core) {
@@ -322,6 +394,8 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
   RuntimeMetrics m;
   m.workers = remotes_.size();
   m.injection_queue_depth = inject_.len();
+  m.alive_tasks = alive_tasks();
+  m.budget_forced_yields = budget_forced_yields();
   for (const auto& r : remotes_) {
     WorkerMetrics w;
     w.polls = r->counters.polls.load(std::memory_order_relaxed);
@@ -330,6 +404,7 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
     w.parks = r->counters.parks.load(std::memory_order_relaxed);
     w.overflows = r->counters.overflows.load(std::memory_order_relaxed);
     w.local_queue_depth = r->queue.len();
+    w.busy_duration = std::chrono::nanoseconds(r->counters.busy_ns.load(std::memory_order_relaxed));
     m.worker.push_back(w);
   }
   return m;
@@ -339,6 +414,11 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
 
 void MultiThreadHandle::begin_shutdown() noexcept {
   close_owned();
+  {
+    sync::LockGuard<sync::Mutex> lock(handoff_mutex_);
+    handoff_closed_ = true;  // no spare thread starts from now on
+  }
+  handoff_cv_.notify_all();
   notify_all();
 }
 
@@ -366,43 +446,59 @@ void MultiThreadHandle::finish_shutdown(std::vector<std::unique_ptr<MtCore>>& co
 // --- MultiThread -----------------------------------------------------------------------------
 
 struct MultiThread::Thread {
+  Thread(MultiThread* o, MtCore* c) noexcept : owner(o), core(c) {}
   MultiThread* owner;
-  MtCore* core;
-  std::string name;
+  MtCore* core;  // the core it starts with; null for a spare thread (block_in_place)
   pthread_t id{};
-  bool started = false;
+  bool started = false;  // guarded by threads_mutex_
 };
 
 MultiThread::MultiThread(std::shared_ptr<MultiThreadHandle> handle, const MultiThreadConfig& config)
-    : handle_(std::move(handle)), on_thread_start_(config.on_thread_start), on_thread_stop_(config.on_thread_stop) {}
+    : handle_(std::move(handle)),
+      on_thread_start_(config.on_thread_start),
+      on_thread_stop_(config.on_thread_stop),
+      thread_name_(config.thread_name.substr(0, 15)),  // the kernel's limit
+      thread_stack_size_(config.thread_stack_size) {}
+
+int MultiThread::start_thread(Thread& th) noexcept {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  int rc = 0;
+  if (thread_stack_size_ != 0) rc = pthread_attr_setstacksize(&attr, thread_stack_size_);
+  if (rc == 0) rc = pthread_create(&th.id, &attr, &MultiThread::entry, &th);
+  pthread_attr_destroy(&attr);
+  if (rc == 0) th.started = true;
+  return rc;
+}
+
+bool MultiThread::start_spare_thread() noexcept {
+  sync::LockGuard<sync::Mutex> lock(threads_mutex_);
+  try {
+    threads_.push_back(std::make_unique<Thread>(this, nullptr));
+  } catch (...) {
+    return false;
+  }
+  if (start_thread(*threads_.back()) == 0) return true;
+  threads_.pop_back();
+  return false;
+}
 
 Result<std::unique_ptr<MultiThread>> MultiThread::start(std::shared_ptr<MultiThreadHandle> handle,
                                                          const MultiThreadConfig& config) {
   std::unique_ptr<MultiThread> mt(new MultiThread(std::move(handle), config));
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  if (config.thread_stack_size != 0) {
-    if (int rc = pthread_attr_setstacksize(&attr, config.thread_stack_size); rc != 0) {
-      pthread_attr_destroy(&attr);
-      mt->shutdown(BlockingPool::kWaitForever);
-      return std::error_code(rc, std::generic_category());
-    }
-  }
+  mt->handle_->set_spare_thread_starter(mt.get());
   for (std::size_t i = 0; i < config.workers; ++i) {
     mt->cores_.push_back(std::make_unique<MtCore>(i, config.sched));
-    auto th = std::make_unique<Thread>();
-    th->owner = mt.get();
-    th->core = mt->cores_.back().get();
-    th->name = config.thread_name.substr(0, 15);  // the kernel's limit
-    mt->threads_.push_back(std::move(th));
+    mt->threads_.push_back(std::make_unique<Thread>(mt.get(), mt->cores_.back().get()));
   }
   int error = 0;
-  for (auto& th : mt->threads_) {
-    error = pthread_create(&th->id, &attr, &MultiThread::entry, th.get());
-    if (error != 0) break;
-    th->started = true;
+  {
+    sync::LockGuard<sync::Mutex> lock(mt->threads_mutex_);
+    for (auto& th : mt->threads_) {
+      error = mt->start_thread(*th);
+      if (error != 0) break;
+    }
   }
-  pthread_attr_destroy(&attr);
   if (error != 0) {
     mt->shutdown(BlockingPool::kWaitForever);  // joins the threads that did start
     return std::error_code(error, std::generic_category());
@@ -412,7 +508,7 @@ Result<std::unique_ptr<MultiThread>> MultiThread::start(std::shared_ptr<MultiThr
 
 void* MultiThread::entry(void* arg) noexcept {
   auto* th = static_cast<Thread*>(arg);
-  if (!th->name.empty()) pthread_setname_np(pthread_self(), th->name.c_str());
+  if (!th->owner->thread_name_.empty()) pthread_setname_np(pthread_self(), th->owner->thread_name_.c_str());
   th->owner->worker_main(*th);
   return nullptr;
 }
@@ -420,14 +516,24 @@ void* MultiThread::entry(void* arg) noexcept {
 void MultiThread::worker_main(Thread& th) {
   Context& ctx = context();
   ctx.handle = handle_.get();
-  ctx.scheduler = handle_.get();
-  ctx.core = th.core;
   if (on_thread_start_) on_thread_start_();
-  handle_->run_worker(*th.core);
-  ctx.task = nullptr;
-  ctx.budget = kUnconstrained;
-  ctx.core = nullptr;
-  ctx.scheduler = nullptr;
+  // A spare thread was counted as waiting for a core when it was started.
+  bool counted = th.core == nullptr;
+  for (MtCore* core = th.core;;) {
+    if (core == nullptr) {
+      core = handle_->acquire_core(std::exchange(counted, false));
+      if (core == nullptr) break;  // shutdown
+    }
+    ctx.scheduler = handle_.get();
+    ctx.core = core;
+    handle_->run_worker(*core);  // until shutdown, or until a task gave the core away
+    core = nullptr;
+    ctx.task = nullptr;
+    ctx.budget = kUnconstrained;
+    ctx.core = nullptr;
+    ctx.scheduler = nullptr;
+    if (handle_->is_shutdown()) break;
+  }
   if (on_thread_stop_) on_thread_stop_();
   ctx.handle = nullptr;
 }
@@ -466,17 +572,33 @@ void MultiThread::block_on(TaskHeader& main) {
 }
 
 void MultiThread::join_all() noexcept {
-  for (auto& th : threads_) {
-    if (th->started) {
-      pthread_join(th->id, nullptr);
-      th->started = false;
+  // Spare threads may still be added until the hand-off list closes (begin_shutdown).
+  for (;;) {
+    Thread* th = nullptr;
+    {
+      sync::LockGuard<sync::Mutex> lock(threads_mutex_);
+      for (auto& t : threads_) {
+        if (t->started) {
+          t->started = false;
+          th = t.get();
+          break;
+        }
+      }
     }
+    if (th == nullptr) return;
+    pthread_join(th->id, nullptr);
   }
 }
 
 void MultiThread::shutdown(std::chrono::nanoseconds blocking_wait) {
   if (shut_down_) return;
-  if (context().scheduler == handle_.get()) {
+  bool own_thread = context().scheduler == handle_.get();
+  {
+    // A thread of this runtime without a core (inside or after block_in_place) counts too.
+    sync::LockGuard<sync::Mutex> lock(threads_mutex_);
+    for (auto& t : threads_) own_thread = own_thread || (t->started && pthread_equal(t->id, pthread_self()) != 0);
+  }
+  if (own_thread) {
     fatal("eddy::Runtime shut down or dropped from inside one of its own tasks (it would wait for itself)");
   }
   shut_down_ = true;

@@ -25,6 +25,15 @@
 // random other worker's queue (searching; at most half the workers search at once). With
 // nothing found it parks: on the driver if it gets the try-lock, else on its condvar.
 // A busy worker polls the driver (try-lock, no wait) every event_interval tasks.
+//
+// Cores and threads (block_in_place): a core (MtCore + its Remote) is run by one thread at a
+// time, but not always the same one. A worker whose task calls block_in_place hands its core to
+// the hand-off list and stops being a worker: a spare thread (started on demand) takes the core
+// and runs it, while the blocking thread runs the function. When the function returns, the
+// thread takes its core back if no spare thread has taken it yet; otherwise it finishes the
+// task's poll without a core (its wakes go through the injection queue) and becomes a spare
+// thread itself. Spare threads wait for a core until shutdown; there are at most as many as
+// block_in_place calls ever ran at once.
 #pragma once
 
 #include <chrono>
@@ -59,18 +68,6 @@ struct MultiThreadConfig {
   std::function<void()> on_thread_stop;
 };
 
-// Per-worker counters: written by the worker only (relaxed load+store, no RMW), read anywhere.
-struct WorkerCounters {
-  sync::Atomic<std::uint64_t> polls{0};
-  sync::Atomic<std::uint64_t> steals{0};           // tasks stolen by this worker
-  sync::Atomic<std::uint64_t> steal_operations{0};  // successful steals
-  sync::Atomic<std::uint64_t> parks{0};
-  sync::Atomic<std::uint64_t> overflows{0};
-  void bump(sync::Atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-};
-
 // The shared side of one worker.
 struct Remote {
   LocalQueue queue;
@@ -98,9 +95,22 @@ class MtCore final : public SchedulerCore {
   std::uint32_t event_countdown;
   std::uint32_t global_countdown;
   std::uint64_t rng;
+  // When this core last stopped parking (busy time is counted at each park).
+  std::chrono::steady_clock::time_point busy_since = std::chrono::steady_clock::now();
   // Yielded tasks' wakers: woken after this worker's next driver poll (or attempt).
   std::vector<Waker> deferred;
   std::vector<Waker> deferred_swap;
+};
+
+// Starts a thread for the hand-off list (implemented by MultiThread, which owns the threads).
+class SpareThreadStarter {
+ public:
+  // Starts a thread that waits for a handed-off core; called with the hand-off lock held.
+  // False when the thread could not start.
+  virtual bool start_spare_thread() noexcept = 0;
+
+ protected:
+  ~SpareThreadStarter() = default;
 };
 
 class MultiThreadHandle final : public SchedulerShared {
@@ -125,7 +135,17 @@ class MultiThreadHandle final : public SchedulerShared {
   void defer(const Waker& waker) override;
 
   // --- worker threads ---
+  // Runs `core` on the calling thread until shutdown, or until a task's poll gave the core away
+  // (block_in_place) and the core was taken by another thread.
   void run_worker(MtCore& core);
+  // A thread without a core waits for a handed-off one; null at shutdown. `counted`: the
+  // thread was already counted as waiting when it was started.
+  MtCore* acquire_core(bool counted);
+  void set_spare_thread_starter(SpareThreadStarter* s) noexcept { starter_ = s; }
+
+  // --- block_in_place (SchedulerShared) ---
+  bool hand_off_core(SchedulerCore& core) noexcept override;
+  void reclaim_core(SchedulerCore& core) noexcept override;
 
   // --- MultiThread ---
   // Sets the shutdown flag and wakes every worker (they stop after their current poll).
@@ -135,6 +155,7 @@ class MultiThreadHandle final : public SchedulerShared {
   void finish_shutdown(std::vector<std::unique_ptr<MtCore>>& cores, std::chrono::nanoseconds blocking_wait);
 
   RuntimeMetrics metrics() const override;
+  RuntimeFlavor flavor() const noexcept override { return RuntimeFlavor::multi_thread; }
   std::size_t num_workers() const noexcept { return remotes_.size(); }
   const Remote& remote(std::size_t i) const noexcept { return *remotes_[i]; }
   std::size_t injection_queue_depth() const noexcept { return inject_.len(); }
@@ -147,8 +168,9 @@ class MultiThreadHandle final : public SchedulerShared {
   TaskHeader* next_local(MtCore& core) noexcept;
   TaskHeader* take_injected_batch(MtCore& core) noexcept;
   TaskHeader* steal_work(MtCore& core) noexcept;
-  void run_task(MtCore& core, TaskHeader* task) noexcept;
-  void poll(MtCore& core, TaskHeader* task) noexcept;
+  // Both return false when the calling thread no longer holds `core` (block_in_place).
+  bool run_task(MtCore& core, TaskHeader* task) noexcept;
+  bool poll(MtCore& core, TaskHeader* task) noexcept;
   void complete(TaskHeader* task, bool cancelled) noexcept;
   void park(MtCore& core);
   void park_timeout(MtCore& core, std::optional<std::chrono::nanoseconds> timeout);
@@ -167,9 +189,19 @@ class MultiThreadHandle final : public SchedulerShared {
   Idle idle_;
   SharedDriver driver_;
 
+  // The hand-off list (block_in_place). Invariant (under handoff_mutex_): every core in
+  // handoff_free_ is run by no thread; handoff_waiting_ counts the threads waiting for a core
+  // (or started to), and there are at least as many as cores in the list unless a start
+  // failed (then the handing thread took its core back).
+  sync::Mutex handoff_mutex_;
+  sync::CondVar handoff_cv_;
+  std::vector<MtCore*> handoff_free_;
+  std::size_t handoff_waiting_ = 0;
+  bool handoff_closed_ = false;
+  SpareThreadStarter* starter_ = nullptr;  // set before any worker starts; outlives them
 };
 
-class MultiThread final : public RuntimeScheduler {
+class MultiThread final : public RuntimeScheduler, private SpareThreadStarter {
  public:
   // Starts the worker threads. Fails (every started thread joined) when one cannot start.
   static Result<std::unique_ptr<MultiThread>> start(std::shared_ptr<MultiThreadHandle> handle,
@@ -186,11 +218,19 @@ class MultiThread final : public RuntimeScheduler {
   void worker_main(Thread& th);
   MultiThread(std::shared_ptr<MultiThreadHandle> handle, const MultiThreadConfig& config);
   void join_all() noexcept;
+  bool start_spare_thread() noexcept override;
+  // Starts `th` (already in threads_); under threads_mutex_.
+  int start_thread(Thread& th) noexcept;
 
   std::shared_ptr<MultiThreadHandle> handle_;
   std::function<void()> on_thread_start_;
   std::function<void()> on_thread_stop_;
+  std::string thread_name_;
+  std::size_t thread_stack_size_ = 0;
   std::vector<std::unique_ptr<MtCore>> cores_;
+  // Every thread started (workers first, then spare threads); grows while workers run
+  // (block_in_place), so guarded by threads_mutex_.
+  sync::Mutex threads_mutex_;
   std::vector<std::unique_ptr<Thread>> threads_;
   bool shut_down_ = false;
 };

@@ -27,6 +27,10 @@ RuntimeMetrics RuntimeHandle::metrics() const {
   return static_cast<const detail::SchedulerShared*>(scheduler_.get())->metrics();
 }
 
+RuntimeFlavor RuntimeHandle::runtime_flavor() const noexcept {
+  return static_cast<const detail::SchedulerShared*>(scheduler_.get())->flavor();
+}
+
 const io::IoDriverMetrics* RuntimeHandle::io_metrics() const noexcept {
   const auto& io = scheduler_->driver().io;
   return io ? &io->metrics() : nullptr;

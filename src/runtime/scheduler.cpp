@@ -34,6 +34,11 @@ void SchedulerShared::complete_owned(TaskHeader* task, bool cancelled) noexcept 
   if (was_owned) task->unref();
 }
 
+std::size_t SchedulerShared::alive_tasks() const noexcept {
+  sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
+  return owned_.size();
+}
+
 void SchedulerShared::close_owned() noexcept {
   sync::LockGuard<sync::SpinLock> lock(owned_mutex_);
   shutdown_.store(true, std::memory_order_release);

@@ -17,10 +17,25 @@
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/scheduler.hpp"
 #include "eddy/detail/sync.hpp"
+#include "eddy/runtime.hpp"
 #include "eddy/runtime_metrics.hpp"
 #include "runtime/blocking_pool.hpp"
 
 namespace eddy::detail {
+
+// Per-worker counters: written by the worker's thread only (relaxed load+store, no RMW), read
+// anywhere (metrics).
+struct WorkerCounters {
+  sync::Atomic<std::uint64_t> polls{0};
+  sync::Atomic<std::uint64_t> steals{0};           // tasks stolen by this worker
+  sync::Atomic<std::uint64_t> steal_operations{0};  // successful steals
+  sync::Atomic<std::uint64_t> parks{0};
+  sync::Atomic<std::uint64_t> overflows{0};
+  sync::Atomic<std::uint64_t> busy_ns{0};
+  void bump(sync::Atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
 
 struct SchedulerConfig {
   std::uint32_t event_interval = 61;         // tasks between two non-blocking driver polls
@@ -34,6 +49,21 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
   // A snapshot of the scheduler's counters (any thread; not on any hot path).
   virtual RuntimeMetrics metrics() const { return RuntimeMetrics{}; }
+  // Spawned tasks not yet finished or cancelled (the owned-task list's length).
+  std::size_t alive_tasks() const noexcept;
+  // A task poll was cut short by the cooperative budget (coop); any thread of the runtime.
+  void count_budget_forced_yield() noexcept { budget_forced_yields_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t budget_forced_yields() const noexcept { return budget_forced_yields_.load(std::memory_order_relaxed); }
+  // Which kind this is (RuntimeHandle::runtime_flavor).
+  virtual RuntimeFlavor flavor() const noexcept { return RuntimeFlavor::current_thread; }
+
+  // block_in_place, on the thread running this scheduler with `core`, inside a task's poll:
+  // hands the core to another thread (true), or declines (false: the kind has no other thread
+  // to run it, or it is shutting down), and the caller runs its function in place.
+  virtual bool hand_off_core(SchedulerCore& /*core*/) noexcept { return false; }
+  // After the function: takes `core` back if no other thread has taken it (then the context
+  // is restored); otherwise the calling thread finishes the task's poll without a core.
+  virtual void reclaim_core(SchedulerCore& /*core*/) noexcept {}
 
  protected:
   explicit SchedulerShared(driver::Handle driver,
@@ -60,7 +90,8 @@ class SchedulerShared : public Scheduler, public std::enable_shared_from_this<Sc
   BlockingPool blocking_pool_;
 
  private:
-  sync::SpinLock owned_mutex_;
+  sync::Atomic<std::uint64_t> budget_forced_yields_{0};
+  mutable sync::SpinLock owned_mutex_;
   IntrusiveList<TaskHeader, OwnedTaskTag> owned_;  // guarded by owned_mutex_; one ref each
 };
 
