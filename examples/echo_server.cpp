@@ -1,7 +1,7 @@
 // echo_server: a TCP echo server on eddy. One task per connection echoes every byte back until
 // the peer closes its side.
 //
-//   echo_server [--port N] [--addr IP]     (port 0, the default, picks a free port)
+//   echo_server [--port N] [--addr IP] [--backend epoll|uring|auto]   (port 0 picks a free port)
 //
 // It prints "listening on IP:PORT" once it accepts connections, and stops cleanly on Ctrl-C
 // (SIGINT) or SIGTERM: it stops accepting, closes every connection and exits 0.
@@ -95,10 +95,12 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--port N] [--addr IP] [--threads N] [--metrics]\n"
+               "usage: %s [--port N] [--addr IP] [--threads N] [--backend epoll|uring|auto] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
                "  --threads N: the multi-thread (work-stealing) runtime with N workers (0: one per CPU);\n"
                "               without it, the current-thread runtime\n"
+               "  --backend: TCP on epoll readiness, on io_uring completion (fails if refused), or\n"
+               "             io_uring when the kernel allows it (auto, the default)\n"
                "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
@@ -162,10 +164,22 @@ int main(int argc, char** argv) {
   std::string port = "0";
   long threads = -1;  // -1: current-thread runtime
   bool metrics = false;
+  eddy::IoBackend backend = eddy::IoBackend::automatic;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
       (a == "--port" ? port : ip) = argv[++i];
+    } else if (a == "--backend" && i + 1 < argc) {
+      const std::string_view b = argv[++i];
+      if (b == "epoll") {
+        backend = eddy::IoBackend::epoll;
+      } else if (b == "uring") {
+        backend = eddy::IoBackend::io_uring;
+      } else if (b == "auto") {
+        backend = eddy::IoBackend::automatic;
+      } else {
+        return usage(argv[0]);
+      }
     } else if (a == "--metrics") {
       metrics = true;
     } else if (a == "--threads" && i + 1 < argc) {
@@ -180,7 +194,7 @@ int main(int argc, char** argv) {
 
   auto builder = threads < 0 ? eddy::Builder::new_current_thread()
                              : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
-  auto rt = builder.enable_all().build();
+  auto rt = builder.enable_all().io_backend(backend).build();
   if (!rt) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;
