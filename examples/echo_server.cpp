@@ -95,12 +95,13 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--port N] [--addr IP] [--threads N] [--backend epoll|uring|auto] [--metrics]\n"
+               "usage: %s [--port N] [--addr IP] [--threads N] [--backend epoll|uring|auto] [--uring-buffers N] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
                "  --threads N: the multi-thread (work-stealing) runtime with N workers (0: one per CPU);\n"
                "               without it, the current-thread runtime\n"
                "  --backend: TCP on epoll readiness, on io_uring completion (fails if refused), or\n"
                "             io_uring when the kernel allows it (auto, the default)\n"
+               "  --uring-buffers N: provided 4 KiB receive buffers shared by all connections (1024)\n"
                "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   long threads = -1;  // -1: current-thread runtime
   bool metrics = false;
   eddy::IoBackend backend = eddy::IoBackend::automatic;
+  unsigned uring_buffers = 1024;  // provided 4 KiB receive buffers (uring backend), a power of two
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
@@ -180,6 +182,11 @@ int main(int argc, char** argv) {
       } else {
         return usage(argv[0]);
       }
+    } else if (a == "--uring-buffers" && i + 1 < argc) {
+      char* end = nullptr;
+      const long n = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || n < 1 || n > 32768 || (n & (n - 1)) != 0) return usage(argv[0]);
+      uring_buffers = static_cast<unsigned>(n);
     } else if (a == "--metrics") {
       metrics = true;
     } else if (a == "--threads" && i + 1 < argc) {
@@ -194,7 +201,7 @@ int main(int argc, char** argv) {
 
   auto builder = threads < 0 ? eddy::Builder::new_current_thread()
                              : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
-  auto rt = builder.enable_all().io_backend(backend).build();
+  auto rt = builder.enable_all().io_backend(backend).uring_recv_buffers(uring_buffers, 4096).build();
   if (!rt) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;
