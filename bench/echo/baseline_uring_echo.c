@@ -217,7 +217,11 @@ int main(int argc, char** argv) {
   fflush(stdout);
   arm_accept(lfd);
   while (!g_stop) {
-    rc = io_uring_submit_and_wait(&ring, 1);
+    /* A bounded wait: a signal does not always interrupt io_uring_enter (under valgrind it
+     * does not), so g_stop is looked at every 100 ms at least. */
+    struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+    struct io_uring_cqe* first = NULL;
+    rc = io_uring_submit_and_wait_timeout(&ring, &first, 1, &ts, NULL);
     if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY && rc != -EAGAIN) {
       fprintf(stderr, "io_uring_submit_and_wait: %s\n", strerror(-rc));
       return 1;
