@@ -2,14 +2,17 @@
 // the peer closes its side.
 //
 //   echo_server [--port N] [--addr IP]     (port 0, the default, picks a free port)
-//               [--threads N [--mode steal|per-core]] [--metrics]
+//               [--threads N [--mode steal|per-core]] [--backend epoll|uring|auto]
+//               [--uring-buffers N] [--metrics]
 //
 // Runtimes: without --threads, one current-thread runtime. With --threads N, --mode steal (the
 // default) runs one multi-thread runtime with N work-stealing workers and one listener;
 // --mode per-core runs N current-thread runtimes on N threads (thread-per-core, shared
 // nothing: each its own driver, timers and tasks) with N SO_REUSEPORT listeners on the same
 // port, among which the kernel spreads new connections. A connection stays on the runtime
-// that accepted it.
+// that accepted it. --backend picks how TCP runs on each current-thread runtime: epoll
+// readiness, io_uring completion, or io_uring when the kernel allows it (the multi-thread
+// runtime runs on epoll).
 //
 // It prints "listening on IP:PORT" once it accepts connections, and stops cleanly on Ctrl-C
 // (SIGINT) or SIGTERM: it stops accepting, closes every connection and exits 0.
@@ -149,11 +152,15 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--port N] [--addr IP] [--threads N [--mode steal|per-core]] [--metrics]\n"
+               "usage: %s [--port N] [--addr IP] [--threads N [--mode steal|per-core]]\n"
+               "          [--backend epoll|uring|auto] [--uring-buffers N] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
                "  --threads N: N threads (0: one per CPU); without it, one current-thread runtime\n"
                "  --mode steal: one multi-thread (work-stealing) runtime with N workers (default)\n"
                "  --mode per-core: N current-thread runtimes, each with its own SO_REUSEPORT listener\n"
+               "  --backend: TCP on epoll readiness, on io_uring completion (fails if refused), or\n"
+               "             io_uring when the kernel allows it (auto, the default)\n"
+               "  --uring-buffers N: provided 4 KiB receive buffers shared by all connections (1024)\n"
                "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
@@ -274,7 +281,8 @@ void shutting_down() {
 // --mode per-core: N current-thread runtimes on N threads. The first binds (port 0: a free
 // one) and watches the signals; the others bind the same port; the address is announced once
 // all listen.
-int run_per_core(const std::string& ip, const std::string& port, std::size_t n, bool metrics) {
+int run_per_core(const std::string& ip, const std::string& port, std::size_t n, bool metrics, eddy::IoBackend backend,
+                 unsigned uring_buffers) {
   PerCore shared;
   std::vector<std::thread> threads;
   std::vector<int> rcs(n, 1);
@@ -291,7 +299,7 @@ int run_per_core(const std::string& ip, const std::string& port, std::size_t n, 
       called = true;
       bound(a);
     };
-    auto rt = eddy::Builder::new_current_thread().enable_all().build();
+    auto rt = eddy::Builder::new_current_thread().enable_all().io_backend(backend).uring_recv_buffers(uring_buffers, 4096).build();
     if (!rt) {
       std::fprintf(stderr, "echo_server: cannot build runtime %zu: %s\n", i, rt.error().message().c_str());
     } else {
@@ -343,10 +351,28 @@ int main(int argc, char** argv) {
   long threads = -1;  // -1: current-thread runtime
   bool metrics = false;
   bool per_core = false;
+  eddy::IoBackend backend = eddy::IoBackend::automatic;
+  unsigned uring_buffers = 1024;  // provided 4 KiB receive buffers (uring backend), a power of two
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if ((a == "--port" || a == "--addr") && i + 1 < argc) {
       (a == "--port" ? port : ip) = argv[++i];
+    } else if (a == "--backend" && i + 1 < argc) {
+      const std::string_view b = argv[++i];
+      if (b == "epoll") {
+        backend = eddy::IoBackend::epoll;
+      } else if (b == "uring") {
+        backend = eddy::IoBackend::io_uring;
+      } else if (b == "auto") {
+        backend = eddy::IoBackend::automatic;
+      } else {
+        return usage(argv[0]);
+      }
+    } else if (a == "--uring-buffers" && i + 1 < argc) {
+      char* end = nullptr;
+      const long n = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || n < 1 || n > 32768 || (n & (n - 1)) != 0) return usage(argv[0]);
+      uring_buffers = static_cast<unsigned>(n);
     } else if (a == "--metrics") {
       metrics = true;
     } else if (a == "--mode" && i + 1 < argc) {
@@ -365,13 +391,13 @@ int main(int argc, char** argv) {
   if (per_core) {
     if (threads < 0) return usage(argv[0]);
     const std::size_t n = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<std::size_t>(threads);
-    return run_per_core(ip, port, n, metrics);
+    return run_per_core(ip, port, n, metrics, backend, uring_buffers);
   }
 
   g_stealing = threads >= 0;
   auto builder = threads < 0 ? eddy::Builder::new_current_thread()
                              : eddy::Builder::new_multi_thread().worker_threads(static_cast<std::size_t>(threads));
-  auto rt = builder.enable_all().build();
+  auto rt = builder.enable_all().io_backend(backend).uring_recv_buffers(uring_buffers, 4096).build();
   if (!rt) {
     std::fprintf(stderr, "echo_server: cannot build the runtime: %s\n", rt.error().message().c_str());
     return 1;

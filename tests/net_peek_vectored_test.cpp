@@ -20,7 +20,7 @@ using eddy::net::UdpSocket;
 using eddy_test::run;
 using namespace std::chrono_literals;
 
-EDDY_RT_SUITE(NetPeekTest);
+EDDY_NET_SUITE(NetPeekTest);
 
 TEST_P(NetPeekTest, TcpPeekLeavesTheBytesForRead) {
   run([]() -> Task<void> {
@@ -81,7 +81,7 @@ TEST_P(NetPeekTest, UdpPeekAndPeekSenderLeaveTheDatagramQueued) {
   }());
 }
 
-EDDY_RT_SUITE(NetVectoredTest);
+EDDY_NET_SUITE(NetVectoredTest);
 
 TEST_P(NetVectoredTest, TcpWriteVectoredThenReadVectoredKeepsOrder) {
   run([]() -> Task<void> {

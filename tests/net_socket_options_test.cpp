@@ -21,7 +21,7 @@ using eddy::net::UdpSocket;
 using eddy_test::run;
 using namespace std::chrono_literals;
 
-EDDY_RT_SUITE(NetSocketOptionsTest);
+EDDY_NET_SUITE(NetSocketOptionsTest);
 
 TEST_P(NetSocketOptionsTest, TcpStreamGettersReadBackTheSetters) {
   run([]() -> Task<void> {

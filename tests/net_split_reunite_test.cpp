@@ -14,7 +14,7 @@
 using eddy::Task;
 using eddy_test::run;
 
-EDDY_RT_SUITE(NetSplitReuniteTest);
+EDDY_NET_SUITE(NetSplitReuniteTest);
 
 TEST_P(NetSplitReuniteTest, OwnedHalvesReuniteIntoAWorkingStreamWithoutShutdown) {
   run([]() -> Task<void> {

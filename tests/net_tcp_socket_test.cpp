@@ -15,7 +15,7 @@ using eddy::net::TcpSocket;
 using eddy_test::run;
 using namespace std::chrono_literals;
 
-EDDY_RT_SUITE(NetTcpSocketTest);
+EDDY_NET_SUITE(NetTcpSocketTest);
 
 TEST_P(NetTcpSocketTest, OptionsReadBackWhatWasSet) {
   // No runtime needed until connect or listen.

@@ -57,6 +57,21 @@ enum class FileBackend : std::uint8_t {
   blocking_pool,
 };
 
+// How TCP sockets do their I/O (Builder::io_backend). docs/io-uring.md, "Sockets".
+enum class IoBackend : std::uint8_t {
+  // io_uring completion mode when the kernel allows it (ring, RECV/SEND/ACCEPT opcodes and
+  // provided-buffer rings), else epoll readiness; a refusal is reported once, like
+  // FileBackend::automatic's. The multi-thread runtime: epoll.
+  automatic,
+  // epoll readiness (edge-triggered), for every socket.
+  epoll,
+  // io_uring completion mode for TCP (multishot accept, multishot recv into provided buffers,
+  // send); build() fails with the kernel's refusal. Needs enable_io (invalid_argument
+  // otherwise). The multi-thread runtime: not_supported (see FileBackend::io_uring). UDP and
+  // Unix sockets, connect and the readiness API stay on epoll in this mode.
+  io_uring,
+};
+
 namespace detail {
 class RuntimeScheduler;
 }  // namespace detail
@@ -113,6 +128,8 @@ class RuntimeHandle {
 
   // Where this runtime's file operations run: io_uring or blocking_pool (never automatic).
   FileBackend file_backend() const noexcept;
+  // How this runtime's TCP sockets do their I/O: epoll or io_uring (never automatic).
+  IoBackend io_backend() const noexcept;
   // Why io_uring was refused, when the runtime asked for it and fell back (else empty).
   std::error_code uring_refusal() const noexcept;
   // The scheduler's counters now (see eddy/runtime_metrics.hpp).
@@ -221,6 +238,20 @@ class Builder {
     file_backend_ = b;
     return *this;
   }
+  // How TCP sockets do their I/O (see IoBackend). Default epoll: completion mode is opt-in
+  // (automatic or io_uring) while it is new.
+  Builder& io_backend(IoBackend b) {
+    io_backend_ = b;
+    return *this;
+  }
+  // Provided buffers for io_uring socket mode's multishot recv, shared by every connection of
+  // the runtime: `count` (a power of two, at most 32768) buffers of `size` bytes. Default 1024
+  // of 4 KiB (mapped at build, resident only once the kernel fills them).
+  Builder& uring_recv_buffers(unsigned count, unsigned size) {
+    uring_recv_buffers_ = count;
+    uring_recv_buffer_size_ = size;
+    return *this;
+  }
   // Called once, from build(), when io_uring was asked for (automatic) and the kernel refused
   // it, with the refusal; the runtime then uses epoll and the blocking pool.
   Builder& on_uring_fallback(std::function<void(std::error_code)> hook) {
@@ -249,6 +280,9 @@ class Builder {
  private:
   friend class Runtime;
   FileBackend file_backend_ = FileBackend::automatic;
+  IoBackend io_backend_ = IoBackend::epoll;
+  unsigned uring_recv_buffers_ = 1024;
+  unsigned uring_recv_buffer_size_ = 4096;
   std::function<void(std::error_code)> on_uring_fallback_;
   unsigned uring_entries_ = 256;
   int uring_refuse_setup_ = 0;

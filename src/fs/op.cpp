@@ -27,7 +27,7 @@ std::shared_ptr<io::Handle> owned_ring_handle() {
   auto& ctx = eddy::detail::context();
   if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle) return nullptr;
   const auto& io = ctx.scheduler->driver().io;
-  if (!io || io->ring() == nullptr || !io->ring()->claim()) return nullptr;
+  if (!io || !io->files_on_ring() || !io->ring()->claim()) return nullptr;
   return io;
 }
 

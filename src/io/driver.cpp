@@ -92,7 +92,19 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
         ring = r.error();
       }
     }
+    if (ring && uring_config.sockets) {
+      if (auto e = (*ring)->enable_sockets(uring_config); !e) {
+        handle->sockets_on_ring_ = true;
+      } else if (uring_config.sockets_required) {
+        return e;
+      } else {
+        // Sockets stay on epoll; the ring still serves files. Said once, like a refusal.
+        handle->socket_refusal_ = e;
+        handle->metrics_.incr_uring_fallback();
+      }
+    }
     if (ring) {
+      handle->files_on_ring_ = uring_config.files;
       handle->ring_ = std::move(*ring);
     } else if (uring == UringMode::required) {
       return ring.error();

@@ -75,7 +75,11 @@ class Handle {
   // uring_refusal()). Its calls are for its owner thread only (io/uring/ring.hpp).
   uring::Ring* ring() const noexcept { return ring_.get(); }
   // Why the ring was refused (empty when it was not asked for or was made).
-  std::error_code uring_refusal() const noexcept { return uring_refusal_; }
+  std::error_code uring_refusal() const noexcept { return uring_refusal_ ? uring_refusal_ : socket_refusal_; }
+  // eddy::fs may use the ring (the ring was asked for files too).
+  bool files_on_ring() const noexcept { return ring_ != nullptr && files_on_ring_; }
+  // TCP sockets run in completion mode on the ring (Builder::io_backend; net/uring_socket.hpp).
+  bool sockets_on_ring() const noexcept { return sockets_on_ring_; }
   bool is_shutdown() const { return registrations_.is_shutdown(); }
   // Live registrations (deregistered ones leave at the next turn).
   std::size_t registration_count() const { return registrations_.live_count(); }
@@ -91,6 +95,9 @@ class Handle {
   eddy::detail::sync::Atomic<std::uint64_t> stale_tokens_{0};
   std::unique_ptr<uring::Ring> ring_;  // set by Driver::create, then immutable until ~Handle
   std::error_code uring_refusal_;
+  std::error_code socket_refusal_;  // socket mode asked for and refused (the ring may still serve files)
+  bool files_on_ring_ = false;
+  bool sockets_on_ring_ = false;
 };
 
 // Whether the driver carries an io_uring (files, today) beside epoll.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "eddy/runtime.hpp"
+#include "net/uring_socket.hpp"
 
 namespace eddy::net::detail {
 
@@ -30,6 +31,10 @@ Result<PollEvented> PollEvented::create(int fd, Interest interest, const std::sh
 
 void PollEvented::close() noexcept {
   if (fd_ < 0) return;
+  if (uring_) {
+    uring_close(*uring_);
+    uring_.reset();
+  }
   // Deregister first: once closed, the fd number may be reused by another registration.
   (void)reg_->deregister(fd_);
   reg_.reset();

@@ -4,6 +4,7 @@
 
 #include "net/accept.hpp"
 #include "net/sys.hpp"
+#include "net/uring_socket.hpp"
 
 namespace eddy::net {
 
@@ -19,6 +20,7 @@ Result<TcpListener> TcpListener::bind(const SocketAddr& addr, int backlog) {
   if (::listen(*fd, backlog) != 0) return fail(last_error());
   auto io = detail::PollEvented::create(*fd, Interest::READABLE);
   if (!io) return io.error();
+  io->enable_completion_mode(true);
   return TcpListener(std::move(*io));
 }
 
@@ -26,10 +28,22 @@ Result<TcpListener> TcpListener::from_fd(OwnedFd fd) {
   if (auto r = sys::set_nonblocking_cloexec(fd.fd()); !r) return r.error();
   auto io = detail::PollEvented::create(fd.release(), Interest::READABLE);
   if (!io) return io.error();
+  io->enable_completion_mode(true);
   return TcpListener(std::move(*io));
 }
 
 Poll<Result<TcpListener::Accepted>> TcpListener::poll_accept(const Waker& waker) {
+  if (const auto& u = io_.uring()) {
+    // Completion mode: the multishot accept queues fds (net/uring_socket.hpp); the peer's
+    // address comes from getpeername (a multishot accept has no per-connection address slot).
+    auto fd = detail::uring_poll_accept(u, waker);
+    if (!fd) return Pending;
+    if (!*fd) return Result<Accepted>(fd->error());
+    auto peer = sys::peer_addr(**fd);
+    auto io = detail::PollEvented::create(**fd, Interest::READABLE | Interest::WRITABLE, io_.handle());
+    if (!io) return Result<Accepted>(io.error());
+    return Result<Accepted>(Accepted(TcpStream(std::move(*io)), peer ? *peer : SocketAddr()));
+  }
   auto r = detail::poll_accept<SocketAddr, sockaddr_storage>(io_, waker);
   if (!r) return Pending;
   if (!*r) return Result<Accepted>(r->error());

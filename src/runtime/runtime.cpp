@@ -38,7 +38,12 @@ const io::IoDriverMetrics* RuntimeHandle::io_metrics() const noexcept {
 
 FileBackend RuntimeHandle::file_backend() const noexcept {
   const auto& io = scheduler_->driver().io;
-  return io && io->ring() != nullptr ? FileBackend::io_uring : FileBackend::blocking_pool;
+  return io && io->files_on_ring() ? FileBackend::io_uring : FileBackend::blocking_pool;
+}
+
+IoBackend RuntimeHandle::io_backend() const noexcept {
+  const auto& io = scheduler_->driver().io;
+  return io && io->sockets_on_ring() ? IoBackend::io_uring : IoBackend::epoll;
 }
 
 std::error_code RuntimeHandle::uring_refusal() const noexcept {
@@ -70,10 +75,22 @@ Result<Runtime> Builder::build() {
   config.start_paused = start_paused_;
   config.max_io_events = max_io_events_;
   if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
-  if (multi_thread_ && file_backend_ == FileBackend::io_uring) return std::make_error_code(std::errc::not_supported);
-  // The multi-thread runtime has no ring (see FileBackend::io_uring): files on the pool.
-  if (enable_io_ && !multi_thread_ && file_backend_ != FileBackend::blocking_pool) {
-    config.uring = file_backend_ == FileBackend::io_uring ? io::UringMode::required : io::UringMode::fallback;
+  if (io_backend_ == IoBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
+  if (multi_thread_ && (file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring)) {
+    return std::make_error_code(std::errc::not_supported);
+  }
+  // The multi-thread runtime has no ring (see FileBackend::io_uring): files on the pool,
+  // sockets on epoll.
+  const bool ring_files = enable_io_ && !multi_thread_ && file_backend_ != FileBackend::blocking_pool;
+  const bool ring_sockets = enable_io_ && !multi_thread_ && io_backend_ != IoBackend::epoll;
+  if (ring_files || ring_sockets) {
+    const bool required = file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring;
+    config.uring = required ? io::UringMode::required : io::UringMode::fallback;
+    config.uring_config.files = ring_files;
+    config.uring_config.sockets = ring_sockets;
+    config.uring_config.sockets_required = io_backend_ == IoBackend::io_uring;
+    config.uring_config.recv_buffers = uring_recv_buffers_;
+    config.uring_config.recv_buffer_size = uring_recv_buffer_size_;
     config.uring_config.entries = uring_entries_;
     config.uring_config.refuse_setup = uring_refuse_setup_;
     config.uring_config.refuse_opcode = uring_refuse_opcode_;

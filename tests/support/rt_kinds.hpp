@@ -13,9 +13,13 @@
 
 namespace eddy_test {
 
-enum class RuntimeKind { current_thread, multi_thread };
+// current_thread_uring: the current-thread scheduler with TCP in io_uring completion mode
+// (Builder::io_backend(io_uring)); only the TCP suites (EDDY_NET_SUITE) run on it.
+enum class RuntimeKind { current_thread, multi_thread, current_thread_uring };
 
 inline constexpr RuntimeKind kRuntimeKinds[] = {RuntimeKind::current_thread, RuntimeKind::multi_thread};
+inline constexpr RuntimeKind kNetKinds[] = {RuntimeKind::current_thread, RuntimeKind::multi_thread,
+                                            RuntimeKind::current_thread_uring};
 
 // The kind the running test uses (set by the fixture before the test body).
 inline RuntimeKind& current_runtime_kind() noexcept {
@@ -28,6 +32,8 @@ inline eddy::Builder rt_builder() {
   switch (current_runtime_kind()) {
     case RuntimeKind::current_thread:
       break;
+    case RuntimeKind::current_thread_uring:
+      return eddy::Builder::new_current_thread().io_backend(eddy::IoBackend::io_uring);
     case RuntimeKind::multi_thread:
       // Two workers: as many as this machine's CPUs, and enough for every cross-worker path
       // (stealing, the driver held by one worker while the other sleeps on its condvar).
@@ -40,6 +46,8 @@ inline std::string runtime_kind_name(const ::testing::TestParamInfo<RuntimeKind>
   switch (info.param) {
     case RuntimeKind::current_thread:
       break;
+    case RuntimeKind::current_thread_uring:
+      return "current_thread_uring";
     case RuntimeKind::multi_thread:
       return "multi_thread";
   }
@@ -58,13 +66,32 @@ class RuntimeKindTest : public ::testing::TestWithParam<RuntimeKind> {
 // only on current_thread).
 #define EDDY_CURRENT_THREAD_ONLY(reason)                                                         \
   do {                                                                                           \
-    if (::eddy_test::current_runtime_kind() != ::eddy_test::RuntimeKind::current_thread) {      \
+    if (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::multi_thread) {        \
       GTEST_SKIP() << "current_thread only: " << (reason);                                     \
     }                                                                                            \
   } while (0)
+
+// Skips the running test on the io_uring socket kind, with the reason (a test of epoll
+// readiness itself: edges, the short-read trick; docs/io-uring.md says what differs).
+#define EDDY_READINESS_ONLY(reason)                                                              \
+  do {                                                                                           \
+    if (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::current_thread_uring) { \
+      GTEST_SKIP() << "epoll readiness mode only: " << (reason);                               \
+    }                                                                                            \
+  } while (0)
+
+// Whether the test runs with TCP in io_uring completion mode.
+#define EDDY_URING_KIND() (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::current_thread_uring)
 
 // Declares the fixture `Suite` and runs its TEST_Ps once per runtime kind.
 #define EDDY_RT_SUITE(Suite)                                                                     \
   class Suite : public ::eddy_test::RuntimeKindTest {};                                        \
   INSTANTIATE_TEST_SUITE_P(Kinds, Suite, ::testing::ValuesIn(::eddy_test::kRuntimeKinds),      \
+                           ::eddy_test::runtime_kind_name)
+
+// Declares the fixture `Suite` and runs its TEST_Ps once per runtime kind and once more with
+// TCP in io_uring completion mode (the TCP suites).
+#define EDDY_NET_SUITE(Suite)                                                                    \
+  class Suite : public ::eddy_test::RuntimeKindTest {};                                        \
+  INSTANTIATE_TEST_SUITE_P(Kinds, Suite, ::testing::ValuesIn(::eddy_test::kNetKinds),          \
                            ::eddy_test::runtime_kind_name)

@@ -62,8 +62,9 @@ class TcpStream : public detail::StreamBase<TcpStream> {
   // Adopts a connected socket (made non-blocking here) and registers it with the current
   // runtime. On failure the fd is closed.
   static Result<TcpStream> from_fd(OwnedFd fd);
-  // Adopts an already registered socket (used by TcpListener::accept).
-  explicit TcpStream(detail::PollEvented io) noexcept : StreamBase(std::move(io)) {}
+  // Adopts an already registered socket (used by TcpListener::accept and connect). Under
+  // Builder::io_backend(io_uring) it goes into completion mode here (PollEvented).
+  explicit TcpStream(detail::PollEvented io) : StreamBase(std::move(io)) { io_.enable_completion_mode(false); }
 
   TcpStream(TcpStream&&) noexcept = default;
   TcpStream& operator=(TcpStream&&) noexcept = default;

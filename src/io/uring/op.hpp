@@ -27,6 +27,15 @@ class Op {
   void set_waker(const Waker& w) noexcept { waker_.clone_from(w); }
   void clear_waker() noexcept { waker_ = Waker(); }
 
+ protected:
+  // Called by the ring (owner thread) for every CQE of this op, before the ring's own
+  // bookkeeping. `more` is IORING_CQE_F_MORE: a multishot op (accept, recv) that stays in the
+  // ring; without it this is the op's last CQE, after which the ring stores `res`, marks the op
+  // done, wakes the waiter and drops its reference. Must not drop the last reference to the op.
+  virtual void on_cqe(int /*res*/, unsigned /*flags*/, bool /*more*/) noexcept {}
+  // In the ring now (SQE prepared, last CQE not reaped).
+  bool in_ring() const noexcept { return ring_ref_ != nullptr; }
+
  private:
   friend class Ring;
   int res_ = 0;

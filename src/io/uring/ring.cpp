@@ -58,7 +58,7 @@ Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics
   if (probe == nullptr) return errno_code(ENOSYS);
   bool all = true;
   for (int op : kRequiredOps) {
-    if (op == config.refuse_opcode || !io_uring_opcode_supported(probe, op)) all = false;
+    if (config.files && (op == config.refuse_opcode || !io_uring_opcode_supported(probe, op))) all = false;
   }
   io_uring_free_probe(probe);
   if (!all) return errno_code(ENOSYS);
@@ -72,6 +72,18 @@ Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics
   return r;
 }
 
+std::error_code Ring::enable_sockets(const Config& config) {
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring_);
+  if (probe == nullptr) return errno_code(ENOSYS);
+  bool all = true;
+  for (int op : {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL}) {
+    if (op == config.refuse_opcode || !io_uring_opcode_supported(probe, op)) all = false;
+  }
+  io_uring_free_probe(probe);
+  if (!all) return errno_code(ENOSYS);
+  return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);
+}
+
 Ring::~Ring() { close_ring(); }
 
 void Ring::close_ring() noexcept {
@@ -79,6 +91,7 @@ void Ring::close_ring() noexcept {
     io_uring_queue_exit(&ring_);
     ring_made_ = false;
   }
+  bufs_.reset();  // after the exit: the kernel no longer names the buffers
   open_ = false;
   if (event_fd_ >= 0) {
     ::close(event_fd_);
@@ -115,6 +128,9 @@ io_uring_sqe* Ring::get_sqe() {
 io_uring_sqe* Ring::prepare(const std::shared_ptr<Op>& op) {
   io_uring_sqe* sqe = get_sqe();
   io_uring_sqe_set_data(sqe, op.get());
+  // A re-armed op (a multishot recv or accept whose last CQE came) starts afresh.
+  op->done_ = false;
+  op->cancel_sent_ = false;
   op->ring_ref_ = op;
   ++pending_;
   ++in_flight_;
@@ -171,6 +187,15 @@ std::size_t Ring::reap() {
         continue;
       }
       Op* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
+      const bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+      op->on_cqe(cqe->res, cqe->flags, more);
+      if (more) {
+        // A multishot op stays in the ring (its ring_ref_ keeps it); its waiter is woken for
+        // each CQE and re-registers when it waits again.
+        Waker w = std::move(op->waker_);
+        w.wake();
+        continue;
+      }
       op->res_ = cqe->res;
       op->done_ = true;
       --in_flight_;

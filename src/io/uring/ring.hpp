@@ -26,6 +26,7 @@
 #include "eddy/detail/sync.hpp"
 #include "eddy/io/metrics.hpp"
 #include "eddy/result.hpp"
+#include "io/uring/buf_ring.hpp"
 #include "io/uring/op.hpp"
 
 namespace eddy::io::uring {
@@ -36,8 +37,18 @@ struct Config {
   // Test seam: when non-zero, setup fails with this errno as the kernel would (ENOSYS: no
   // io_uring; EPERM: seccomp or io_uring_disabled; ENOMEM: locked-memory limit).
   int refuse_setup = 0;
-  // Test seam: the probe reports this opcode missing (-1: none).
+  // Test seam: the probe reports this opcode missing (-1: none). A file opcode refuses the
+  // whole ring; a socket opcode (RECV, SEND, ACCEPT) refuses socket mode only.
   int refuse_opcode = -1;
+  // What the ring is for: files (probe the file opcodes) and/or sockets (enable_sockets).
+  bool files = true;
+  bool sockets = false;
+  // Socket mode is required (Builder::io_backend(io_uring)): its refusal fails the driver's
+  // creation instead of leaving sockets on epoll.
+  bool sockets_required = false;
+  // Provided buffers for multishot recv in socket mode: how many (a power of two) and their size.
+  unsigned recv_buffers = 1024;
+  unsigned recv_buffer_size = 4096;
 };
 
 class Ring {
@@ -49,6 +60,13 @@ class Ring {
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
+
+  // Socket mode: probes RECV, SEND and ACCEPT and registers the provided-buffer ring that
+  // multishot recv selects from. Errors: ENOSYS for a missing opcode, or the kernel's (EINVAL:
+  // no provided-buffer rings, before 5.19). On error the ring stays usable for files.
+  std::error_code enable_sockets(const Config& config);
+  // The provided buffers (socket mode), or null.
+  BufRing* buffers() const noexcept { return bufs_.get(); }
 
   int event_fd() const noexcept { return event_fd_; }
   unsigned setup_flags() const noexcept { return flags_; }
@@ -94,6 +112,7 @@ class Ring {
   static constexpr std::uint64_t kCancelTag = 0;
 
   io_uring ring_{};
+  std::unique_ptr<BufRing> bufs_;  // socket mode; unmapped after the ring is closed
   IoDriverMetrics& metrics_;
   int event_fd_ = -1;
   unsigned flags_ = 0;

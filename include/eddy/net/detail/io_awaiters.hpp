@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -40,12 +41,13 @@ class ReadAwaiter : public eddy::detail::PollAwaiter<ReadAwaiter, Result<std::si
 class WriteAwaiter : public eddy::detail::PollAwaiter<WriteAwaiter, Result<std::size_t>> {
  public:
   WriteAwaiter(PollEvented& io, ConstBuffer buf) noexcept : io_(&io), buf_(buf) {}
-  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_write(waker, buf_); }
+  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_write(waker, buf_, &ticket_); }
   bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Write); }
 
  private:
   PollEvented* io_;
   ConstBuffer buf_;
+  std::uint64_t ticket_ = 0;  // completion mode: our send in the ring (uring_socket.hpp)
 };
 
 // One vectored read (recvmsg) into `bufs`, in order; see PollEvented::poll_read_vectored.
@@ -64,12 +66,15 @@ class ReadVectoredAwaiter : public eddy::detail::PollAwaiter<ReadVectoredAwaiter
 class WriteVectoredAwaiter : public eddy::detail::PollAwaiter<WriteVectoredAwaiter, Result<std::size_t>> {
  public:
   WriteVectoredAwaiter(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept : io_(&io), bufs_(bufs) {}
-  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept { return io_->poll_write_vectored(waker, bufs_); }
+  Poll<Result<std::size_t>> poll(const Waker& waker) noexcept {
+    return io_->poll_write_vectored(waker, bufs_, &ticket_);
+  }
   bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending(waker, io::Direction::Write); }
 
  private:
   PollEvented* io_;
   std::span<const ConstBuffer> bufs_;
+  std::uint64_t ticket_ = 0;
 };
 
 // Fills the whole buffer; the end of the stream first gives NetError::unexpected_eof.
@@ -99,7 +104,7 @@ class WriteAllAwaiter : public eddy::detail::PollAwaiter<WriteAllAwaiter, Result
   WriteAllAwaiter(PollEvented& io, ConstBuffer buf) noexcept : io_(&io), buf_(buf) {}
   Poll<Result<void>> poll(const Waker& waker) noexcept {
     while (done_ < buf_.size()) {
-      auto r = io_->poll_write(waker, buf_.subspan(done_));
+      auto r = io_->poll_write(waker, buf_.subspan(done_), &ticket_);
       if (!r) return Pending;
       if (!*r) return Result<void>(r->error());
       if (**r == 0) return Result<void>(std::make_error_code(std::errc::broken_pipe));
@@ -112,6 +117,7 @@ class WriteAllAwaiter : public eddy::detail::PollAwaiter<WriteAllAwaiter, Result
   PollEvented* io_;
   ConstBuffer buf_;
   std::size_t done_ = 0;
+  std::uint64_t ticket_ = 0;
 };
 
 // Future-style readiness (any number of waiters; no budget). Gives the Ready set seen, which

@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -107,6 +108,17 @@ inline std::size_t vectored_len(std::span<const Buffer> bufs) noexcept {
   return total;
 }
 
+class PollEvented;
+// io_uring completion mode of a TCP socket (src/net/uring_socket.hpp): null on every socket in
+// epoll mode, so the readiness paths below pay one pointer test for it.
+class UringSocket;
+Poll<Result<std::size_t>> uring_poll_read(const std::shared_ptr<UringSocket>& s, const Waker& waker,
+                                          std::span<const MutableBuffer> bufs) noexcept;
+Poll<Result<std::size_t>> uring_poll_write(const std::shared_ptr<UringSocket>& s, const Waker& waker,
+                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept;
+Result<std::size_t> uring_try_read(UringSocket& s, PollEvented& io, std::span<const MutableBuffer> bufs) noexcept;
+Result<std::size_t> uring_try_write(UringSocket& s, PollEvented& io, std::span<const ConstBuffer> bufs) noexcept;
+
 class PollEvented {
  public:
   // Empty: owns nothing.
@@ -118,7 +130,8 @@ class PollEvented {
   static Result<PollEvented> create(int fd, Interest interest);
   static Result<PollEvented> create(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle);
 
-  PollEvented(PollEvented&& o) noexcept : fd_(std::exchange(o.fd_, -1)), reg_(std::move(o.reg_)) {
+  PollEvented(PollEvented&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), reg_(std::move(o.reg_)), uring_(std::move(o.uring_)) {
     o.reg_.reset();
   }
   PollEvented& operator=(PollEvented&& o) noexcept {
@@ -127,6 +140,7 @@ class PollEvented {
       fd_ = std::exchange(o.fd_, -1);
       reg_ = std::move(o.reg_);
       o.reg_.reset();
+      uring_ = std::move(o.uring_);
     }
     return *this;
   }
@@ -139,44 +153,65 @@ class PollEvented {
   io::Registration& registration() noexcept { return *reg_; }
   const std::shared_ptr<io::Handle>& handle() const noexcept { return reg_->handle(); }
 
-  // Deregisters and closes now (idempotent).
+  // Deregisters and closes now (idempotent). In completion mode it first detaches the socket's
+  // io_uring state (uring_socket.hpp: its ops are cancelled and live until their CQEs).
   void close() noexcept;
 
-  // Stream read/write with the short-read/short-write trick (see the file comment).
+  // Puts this TCP socket in io_uring completion mode when its driver runs sockets on the ring
+  // (Builder::io_backend) and the calling thread runs that runtime and owns its ring; otherwise
+  // it stays in readiness mode. `listener`: accept instead of recv. Called once, at creation.
+  void enable_completion_mode(bool listener);
+  // In io_uring completion mode (null: readiness mode).
+  const std::shared_ptr<UringSocket>& uring() const noexcept { return uring_; }
+
+  // Stream read/write with the short-read/short-write trick (see the file comment). In
+  // completion mode: uring_socket.hpp.
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
+    if (uring_) [[unlikely]] return uring_poll_read(uring_, waker, std::span<const MutableBuffer>(&buf, 1));
     return poll_stream(waker, io::Direction::Read, buf.size(), [&] { return sys_recv(fd_, buf, 0); });
   }
-  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
+  // `ticket` (completion mode only) names the caller's submitted send; see uring_socket.hpp.
+  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf, std::uint64_t* ticket = nullptr) noexcept {
+    if (uring_) [[unlikely]] return uring_poll_write(uring_, waker, std::span<const ConstBuffer>(&buf, 1), ticket);
     return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
   }
 
   // Vectored stream read/write: one recvmsg/sendmsg over up to kMaxIoVecs buffers, with the
   // same short-transfer rule as poll_read/poll_write.
   Poll<Result<std::size_t>> poll_read_vectored(const Waker& waker, std::span<const MutableBuffer> bufs) noexcept {
+    if (uring_) [[unlikely]] return uring_poll_read(uring_, waker, bufs);
     return poll_stream(waker, io::Direction::Read, vectored_len(bufs), [&] { return sys_recv_vectored(fd_, bufs, 0); });
   }
-  Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs) noexcept {
+  Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs,
+                                                std::uint64_t* ticket = nullptr) noexcept {
+    if (uring_) [[unlikely]] return uring_poll_write(uring_, waker, bufs, ticket);
     return poll_stream(waker, io::Direction::Write, vectored_len(bufs), [&] { return sys_send_vectored(fd_, bufs, 0); });
   }
   Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) noexcept {
+    if (uring_) [[unlikely]] return uring_try_read(*uring_, *this, bufs);
     return try_io(Interest::READABLE, [&] { return sys_recv_vectored(fd_, bufs, 0); });
   }
   Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) noexcept {
+    if (uring_) [[unlikely]] return uring_try_write(*uring_, *this, bufs);
     return try_io(Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); });
   }
 
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
   // writes with try_write after every read.
   Result<std::size_t> try_read(MutableBuffer buf) noexcept {
+    if (uring_) [[unlikely]] return uring_try_read(*uring_, *this, std::span<const MutableBuffer>(&buf, 1));
     return try_io(Interest::READABLE, [&] { return sys_recv(fd_, buf, 0); });
   }
   Result<std::size_t> try_write(ConstBuffer buf) noexcept {
+    if (uring_) [[unlikely]] return uring_try_write(*uring_, *this, std::span<const ConstBuffer>(&buf, 1));
     return try_io(Interest::WRITABLE, [&] { return sys_send(fd_, buf, 0); });
   }
 
   // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and
-  // `waker` is now registered for it; false when it may be ready (then poll for real).
+  // `waker` is now registered for it; false when it may be ready (then poll for real, which is
+  // always the case in completion mode: readiness says nothing about the ring's queue).
   bool wait_if_pending(const Waker& waker, io::Direction direction) noexcept {
+    if (uring_) [[unlikely]] return false;
     return reg_->scheduled_io().wait_if_pending(waker, direction);
   }
 
@@ -218,6 +253,7 @@ class PollEvented {
 
   int fd_ = -1;
   std::optional<io::Registration> reg_;
+  std::shared_ptr<UringSocket> uring_;  // completion mode only
 };
 
 }  // namespace eddy::net::detail

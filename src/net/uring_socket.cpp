@@ -1,0 +1,279 @@
+#include "net/uring_socket.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "eddy/coop.hpp"
+#include "eddy/detail/context.hpp"
+#include "eddy/detail/scheduler.hpp"
+#include "eddy/error.hpp"
+#include "eddy/net/detail/poll_evented.hpp"
+#include "io/driver.hpp"
+
+namespace eddy::net::detail {
+
+namespace {
+
+using io::uring::BufRing;
+
+// Largest send copied into the send op at once; a bigger write is short (write_all goes on).
+constexpr std::size_t kMaxSend = 256 * 1024;
+
+std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
+
+// Owner thread only, checked on every completion-mode call: a current-thread runtime whose
+// block_on later runs on another thread cannot enter its ring (SINGLE_ISSUER).
+std::error_code not_owner() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
+
+std::size_t total_len(std::span<const MutableBuffer> bufs) noexcept {
+  std::size_t n = 0;
+  for (const auto& b : bufs) n += b.size();
+  return n;
+}
+std::size_t total_len(std::span<const ConstBuffer> bufs) noexcept {
+  std::size_t n = 0;
+  for (const auto& b : bufs) n += b.size();
+  return n;
+}
+
+bool has_queued(const UringSocket& s) noexcept { return s.head != BufRing::kNone; }
+
+// Copies queued bytes into `bufs` in order, giving fully read buffers back to the kernel.
+std::size_t copy_out(UringSocket& s, std::span<const MutableBuffer> bufs) noexcept {
+  BufRing& br = *s.bufs;
+  std::size_t done = 0;
+  for (const auto& dst : bufs) {
+    std::size_t off = 0;
+    while (off < dst.size() && s.head != BufRing::kNone) {
+      const std::uint16_t bid = s.head;
+      const std::uint32_t avail = br.len(bid) - s.head_off;
+      const std::size_t n = std::min<std::size_t>(avail, dst.size() - off);
+      std::memcpy(dst.data() + off, br.data(bid) + s.head_off, n);
+      off += n;
+      s.head_off += static_cast<std::uint32_t>(n);
+      if (s.head_off == br.len(bid)) {
+        s.head = br.next(bid);
+        if (s.head == BufRing::kNone) s.tail = BufRing::kNone;
+        s.head_off = 0;
+        br.recycle(bid);
+      }
+    }
+    done += off;
+    if (s.head == BufRing::kNone) break;
+  }
+  return done;
+}
+
+void recycle_all(UringSocket& s) noexcept {
+  while (s.head != BufRing::kNone) {
+    const std::uint16_t bid = s.head;
+    s.head = s.bufs->next(bid);
+    s.bufs->recycle(bid);
+  }
+  s.tail = BufRing::kNone;
+  s.head_off = 0;
+}
+
+void arm(const std::shared_ptr<UringSocket>& s) noexcept {
+  io_uring_sqe* sqe = s->ring->prepare(s);
+  if (s->listener) {
+    io_uring_prep_multishot_accept(sqe, s->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  } else {
+    io_uring_prep_recv_multishot(sqe, s->fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BufRing::kGroup;
+  }
+}
+
+}  // namespace
+
+UringSocket::~UringSocket() {
+  // Only reached once no ring reference is left: every accepted fd nobody took is closed here.
+  for (std::size_t i = accepted_head; i < accepted.size(); ++i) ::close(accepted[i]);
+}
+
+void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
+  if (listener) {
+    if (res >= 0) {
+      if (detached) {
+        ::close(res);
+      } else {
+        accepted.push_back(res);
+      }
+    } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !detached) {
+      err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
+    }
+    return;
+  }
+  if ((flags & IORING_CQE_F_BUFFER) != 0) {
+    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    bufs->note_taken();
+    if (detached || res <= 0) {
+      bufs->recycle(bid);
+    } else {
+      bufs->len(bid) = static_cast<std::uint32_t>(res);
+      bufs->next(bid) = BufRing::kNone;
+      if (tail == BufRing::kNone) {
+        head = bid;
+      } else {
+        bufs->next(tail) = bid;
+      }
+      tail = bid;
+    }
+  }
+  if (res == 0) {
+    eof = true;
+  } else if (res < 0 && res != -ECANCELED && res != -ENOBUFS && res != -EINTR && !detached) {
+    // ENOBUFS (every provided buffer is queued somewhere) ends the multishot recv without
+    // losing data: the next read re-arms it once buffers are back.
+    err = -res;
+  }
+}
+
+Poll<Result<std::size_t>> uring_poll_read(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                          std::span<const MutableBuffer> bufs) noexcept {
+  UringSocket& s = *sp;
+  if (!s.ring->owned_here()) return Result<std::size_t>(not_owner());
+  if (has_queued(s) || s.eof || s.err != 0) {
+    if (!coop::poll_proceed(waker)) return Pending;
+    if (has_queued(s)) return Result<std::size_t>(copy_out(s, bufs));
+    if (s.err != 0) return Result<std::size_t>(errno_code(s.err));  // sticky, as recv's would be
+    return Result<std::size_t>(std::size_t{0});
+  }
+  if (total_len(bufs) == 0) return Result<std::size_t>(std::size_t{0});  // as recv(len 0)
+  if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
+  if (!s.in_ring()) arm(sp);
+  s.set_waker(waker);
+  return Pending;
+}
+
+Poll<Result<std::size_t>> uring_poll_write(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
+  UringSocket& s = *sp;
+  if (!s.ring->owned_here()) return Result<std::size_t>(not_owner());
+  if (ticket == nullptr) ticket = &s.poll_ticket;
+  if (!s.send) s.send = std::make_shared<UringSendOp>();
+  UringSendOp& op = *s.send;
+  if (op.in_ring()) {
+    // Ours, or an earlier one whose writer is gone: either way the next send waits for it.
+    op.set_waker(waker);
+    return Pending;
+  }
+  if (!op.claimed && *ticket != 0 && op.seq == *ticket) {
+    if (!coop::poll_proceed(waker)) return Pending;
+    op.claimed = true;
+    *ticket = 0;
+    const int res = op.result();
+    if (res < 0) return Result<std::size_t>(errno_code(-res));
+    return Result<std::size_t>(static_cast<std::size_t>(res));
+  }
+  // Idle (an abandoned send's result, if any, is dropped here).
+  op.claimed = true;
+  std::size_t total = total_len(bufs);
+  if (total == 0) return Result<std::size_t>(std::size_t{0});
+  if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
+  if (total > kMaxSend) total = kMaxSend;
+  if (op.cap < total) {
+    op.buf.reset(new std::byte[total]);
+    op.cap = total;
+  }
+  std::size_t off = 0;
+  for (const auto& b : bufs) {
+    const std::size_t n = std::min(b.size(), total - off);
+    std::memcpy(op.buf.get() + off, b.data(), n);
+    off += n;
+    if (off == total) break;
+  }
+  io_uring_sqe* sqe = s.ring->prepare(s.send);
+  io_uring_prep_send(sqe, s.fd, op.buf.get(), total, MSG_NOSIGNAL);
+  op.seq = ++s.next_seq;
+  op.claimed = false;
+  *ticket = op.seq;
+  op.set_waker(waker);
+  return Pending;
+}
+
+Result<std::size_t> uring_try_read(UringSocket& s, PollEvented& io, std::span<const MutableBuffer> bufs) noexcept {
+  if (!s.ring->owned_here()) return not_owner();
+  if (has_queued(s)) return copy_out(s, bufs);
+  if (s.err != 0) return errno_code(s.err);
+  if (s.eof) return std::size_t{0};
+  if (!s.in_ring()) {
+    // Nothing armed, so nothing can be queued ahead of the socket's bytes: a plain recv.
+    return io.try_io(Interest::READABLE, [&] { return sys_recv_vectored(io.fd(), bufs, 0); });
+  }
+  // The ring owns the socket's bytes; they show up in the queue after the next turn. Clears the
+  // readiness (a would-block in try_io), so readable() waits for the next edge.
+  return io.try_io(Interest::READABLE, []() -> Result<std::size_t> {
+    return std::make_error_code(std::errc::resource_unavailable_try_again);
+  });
+}
+
+Result<std::size_t> uring_try_write(UringSocket& s, PollEvented& io, std::span<const ConstBuffer> bufs) noexcept {
+  if (!s.ring->owned_here()) return not_owner();
+  if (s.send && s.send->in_ring()) return std::make_error_code(std::errc::resource_unavailable_try_again);
+  // No send in the ring: a direct send keeps the byte order.
+  return io.try_io(Interest::WRITABLE, [&] { return sys_send_vectored(io.fd(), bufs, 0); });
+}
+
+Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
+  UringSocket& s = *sp;
+  if (!s.ring->owned_here()) return Result<int>(not_owner());
+  if (s.accepted_head < s.accepted.size() || s.err != 0) {
+    if (!coop::poll_proceed(waker)) return Pending;
+    if (s.accepted_head < s.accepted.size()) {
+      const int fd = s.accepted[s.accepted_head++];
+      if (s.accepted_head == s.accepted.size()) {
+        s.accepted.clear();
+        s.accepted_head = 0;
+      }
+      return Result<int>(fd);
+    }
+    const int e = s.err;  // reported once; the next accept re-arms
+    s.err = 0;
+    return Result<int>(errno_code(e));
+  }
+  if (!s.ring->is_open()) return Result<int>(Error::shutdown);
+  if (!s.in_ring()) arm(sp);
+  s.set_waker(waker);
+  return Pending;
+}
+
+void uring_close(UringSocket& s) noexcept {
+  s.detached = true;
+  s.clear_waker();
+  if (s.send) s.send->clear_waker();
+  if (!s.ring->is_open() || !s.ring->owned_here()) {
+    // The ring is closed (its buffers are gone with it), or this is not its owner thread: the
+    // queued buffers cannot be given back from here and stay out of the pool; the ops are
+    // cancelled by the ring's shutdown.
+    s.head = s.tail = BufRing::kNone;
+    return;
+  }
+  if (!s.listener) recycle_all(s);
+  const bool cancelled = s.in_ring() || (s.send && s.send->in_ring());
+  if (s.in_ring()) s.ring->cancel(s);
+  if (s.send && s.send->in_ring()) s.ring->cancel(*s.send);
+  // The ops hold the socket's file until their CQEs: submit the cancels now, so that the close
+  // reaches the peer without waiting for the driver's next turn.
+  if (cancelled) s.ring->flush();
+}
+
+// --- PollEvented's completion-mode hooks ---------------------------------------------------
+
+void PollEvented::enable_completion_mode(bool listener) {
+  if (fd_ < 0 || uring_ || !reg_) return;
+  const auto& h = handle();
+  if (!h || !h->sockets_on_ring()) return;
+  // Only from the thread running this runtime (block_on), which owns the ring; a socket made
+  // elsewhere (a runtime merely entered) stays in readiness mode.
+  auto& ctx = eddy::detail::context();
+  if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle || ctx.scheduler->driver().io != h) return;
+  if (!h->ring()->claim()) return;
+  uring_ = std::make_shared<UringSocket>(*h->ring(), fd_, listener);
+}
+
+}  // namespace eddy::net::detail

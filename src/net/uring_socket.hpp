@@ -1,0 +1,83 @@
+// A TCP socket in io_uring completion mode (Builder::io_backend): its multishot op (recv for a
+// stream, accept for a listener), what that op delivered and no read has taken yet, and its
+// send op. docs/io-uring.md, "Sockets", says why each choice below was made.
+//
+// Invariants (all on the ring's owner thread, which is the runtime's block_on thread):
+// - Data order: only the multishot recv takes bytes from the socket while it is armed; the
+//   buffers it fills are queued here in CQE order (head..tail, linked through the BufRing) and
+//   reads copy from the head. A read waiting for data pins no buffer; a destroyed read loses
+//   nothing (the queue belongs to the socket, not to the read).
+// - Memory: the kernel writes only into provided buffers (BufRing) and reads only from the send
+//   op's own buffer (the caller's bytes are copied in before the SQE). Each op is heap-owned and
+//   held by the ring from SQE to last CQE (io/uring/op.hpp), so no coroutine frame or freed
+//   buffer is ever named by the kernel.
+// - One send in the ring at a time: a send whose writer was destroyed still completes (its bytes
+//   were copied, so they go out in order); the next write waits for it. `ticket` tells a
+//   writer's own result from an abandoned one, which is dropped.
+// - Detached (the socket closed): queued buffers went back to the BufRing, the ops were asked to
+//   cancel; a CQE arriving later recycles its buffer or closes its accepted fd.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "eddy/net/buffer.hpp"
+#include "eddy/poll.hpp"
+#include "eddy/result.hpp"
+#include "eddy/waker.hpp"
+#include "io/uring/buf_ring.hpp"
+#include "io/uring/op.hpp"
+#include "io/uring/ring.hpp"
+
+namespace eddy::net::detail {
+
+// The send op: the bytes of one send, copied from the writer.
+class UringSendOp final : public io::uring::Op {
+ public:
+  bool in_ring() const noexcept { return Op::in_ring(); }
+  std::unique_ptr<std::byte[]> buf;
+  std::size_t cap = 0;
+  std::uint64_t seq = 0;  // the ticket of the latest submission
+  bool claimed = true;    // its result was taken (or dropped)
+};
+
+class UringSocket final : public io::uring::Op {
+ public:
+  UringSocket(io::uring::Ring& r, int socket_fd, bool is_listener) noexcept
+      : ring(&r), bufs(r.buffers()), fd(socket_fd), listener(is_listener) {}
+  ~UringSocket() override;
+  bool in_ring() const noexcept { return Op::in_ring(); }
+
+  io::uring::Ring* ring;
+  io::uring::BufRing* bufs;
+  int fd;
+  bool listener;
+  bool detached = false;
+  bool eof = false;  // recv: the peer's FIN came (after every queued byte)
+  int err = 0;       // the last error the multishot op ended with (errno), until taken
+  // Stream: received buffers not yet read (BufRing links); head_off bytes of head already read.
+  std::uint16_t head = io::uring::BufRing::kNone;
+  std::uint16_t tail = io::uring::BufRing::kNone;
+  std::uint32_t head_off = 0;
+  // Listener: accepted fds not yet taken, oldest at accepted_head.
+  std::vector<int> accepted;
+  std::size_t accepted_head = 0;
+  // Stream: the send op (made by the first write), and the ticket of poll-style writers.
+  std::shared_ptr<UringSendOp> send;
+  std::uint64_t poll_ticket = 0;
+  std::uint64_t next_seq = 0;
+
+ protected:
+  void on_cqe(int res, unsigned flags, bool more) noexcept override;
+};
+
+// Arms the multishot accept if needed; the next accepted fd (SOCK_NONBLOCK|SOCK_CLOEXEC), its
+// error, or Pending with `waker` kept. Ready values take one unit of budget.
+Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& s, const Waker& waker) noexcept;
+
+// Detaches `s` from its socket (PollEvented::close, before the fd is closed).
+void uring_close(UringSocket& s) noexcept;
+
+}  // namespace eddy::net::detail

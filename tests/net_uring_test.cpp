@@ -1,0 +1,412 @@
+// TCP in io_uring completion mode (Builder::io_backend): the backend choice and each refusal,
+// what the stream keeps when a read or write is destroyed, provided buffers (a waiting read pins
+// none; running out of them loses nothing), shutdown with operations in flight, and a stress
+// test that destroys reading and writing coroutines at random points (no fd leak).
+// The whole TCP suite also runs in this mode (EDDY_NET_SUITE, kind current_thread_uring).
+#include <liburing.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "eddy/fs.hpp"
+#include "eddy/net.hpp"
+#include "eddy/runtime.hpp"
+#include "eddy/time/sleep.hpp"
+#include "eddy/time/timeout.hpp"
+#include "eddy/yield_now.hpp"
+#include "support/fs_backends.hpp"
+#include "support/net_test_util.hpp"
+
+using eddy::IoBackend;
+using eddy::Task;
+using eddy::net::ConstBuffer;
+using eddy::net::MutableBuffer;
+using eddy::net::TcpListener;
+using eddy::net::TcpStream;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::error_code sys(int e) { return {e, std::system_category()}; }
+
+std::unique_ptr<eddy::Runtime> uring_rt(eddy::Builder b = eddy::Builder::new_current_thread()) {
+  auto rt = b.enable_all().io_backend(IoBackend::io_uring).build();
+  if (!rt) return nullptr;
+  return std::make_unique<eddy::Runtime>(std::move(*rt));
+}
+
+#define SKIP_IF_NO_URING(rt) \
+  if (!(rt)) GTEST_SKIP() << "the kernel refuses io_uring sockets here"
+
+std::string pattern(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
+  return s;
+}
+
+}  // namespace
+
+// --- the backend choice --------------------------------------------------------------------
+
+TEST(UringSockets, BackendChoiceAndWhatEachRuntimeReports) {
+  {
+    auto rt = eddy::Builder::new_current_thread().enable_all().build();
+    ASSERT_TRUE(rt);
+    EXPECT_EQ(rt->handle().io_backend(), IoBackend::epoll);  // the default
+  }
+  {
+    auto rt = eddy::Builder::new_current_thread().enable_all().io_backend(IoBackend::automatic).build();
+    ASSERT_TRUE(rt);
+    // Either the kernel allows it, or the refusal was said.
+    if (rt->handle().io_backend() == IoBackend::epoll) {
+      EXPECT_TRUE(rt->handle().uring_refusal());
+    }
+  }
+  {
+    auto rt = eddy::Builder::new_multi_thread().worker_threads(1).enable_all().io_backend(IoBackend::automatic).build();
+    ASSERT_TRUE(rt);
+    EXPECT_EQ(rt->handle().io_backend(), IoBackend::epoll);  // no ring on the multi-thread runtime
+  }
+  auto mt = eddy::Builder::new_multi_thread().worker_threads(1).enable_all().io_backend(IoBackend::io_uring).build();
+  ASSERT_FALSE(mt);
+  EXPECT_EQ(mt.error(), std::errc::not_supported);
+  auto no_io = eddy::Builder::new_current_thread().enable_time().io_backend(IoBackend::io_uring).build();
+  ASSERT_FALSE(no_io);
+  EXPECT_EQ(no_io.error(), std::errc::invalid_argument);
+  auto bad_bufs = eddy::Builder::new_current_thread().enable_all().io_backend(IoBackend::io_uring)
+                      .uring_recv_buffers(1000, 4096).build();  // not a power of two
+  ASSERT_FALSE(bad_bufs);
+}
+
+TEST(UringSockets, AMissingSocketOpcodeFallsBackToEpollOnceAndFilesKeepTheRing) {
+  for (int op : {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT}) {
+    SCOPED_TRACE(op);
+    int calls = 0;
+    std::error_code seen;
+    auto rt = eddy::Builder::new_current_thread()
+                  .enable_all()
+                  .io_backend(IoBackend::automatic)
+                  .uring_refuse_opcode_for_test(op)
+                  .on_uring_fallback([&](std::error_code ec) {
+                    ++calls;
+                    seen = ec;
+                  })
+                  .build();
+    ASSERT_TRUE(rt);
+    EXPECT_EQ(rt->handle().io_backend(), IoBackend::epoll);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(seen, sys(ENOSYS));
+    EXPECT_EQ(rt->handle().io_metrics()->uring_fallback_count(), 1u);
+    // The sockets work on epoll.
+    rt->block_on([]() -> Task<void> {
+      auto p = co_await eddy_test::tcp_pair();
+      CO_ASSERT_OK(p);
+      CO_ASSERT_OK(co_await p->client.write_all(std::string_view("ping")));
+      char b[4];
+      CO_ASSERT_OK(co_await p->server.read_exact(MutableBuffer(b, 4)));
+      EXPECT_EQ(std::string(b, 4), "ping");
+    }());
+    // Required: build fails with the refusal.
+    auto req = eddy::Builder::new_current_thread().enable_all().io_backend(IoBackend::io_uring)
+                   .uring_refuse_opcode_for_test(op).build();
+    ASSERT_FALSE(req);
+    EXPECT_EQ(req.error(), sys(ENOSYS));
+  }
+}
+
+TEST(UringSockets, EachSetupRefusalFallsBackUnderAutomaticAndFailsWhenRequired) {
+  for (int err : {ENOSYS, EPERM, ENOMEM}) {
+    SCOPED_TRACE(err);
+    int calls = 0;
+    auto rt = eddy::Builder::new_current_thread()
+                  .enable_all()
+                  .io_backend(IoBackend::automatic)
+                  .uring_refuse_setup_for_test(err)
+                  .on_uring_fallback([&](std::error_code) { ++calls; })
+                  .build();
+    ASSERT_TRUE(rt);
+    EXPECT_EQ(rt->handle().io_backend(), IoBackend::epoll);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(rt->handle().uring_refusal(), sys(err));
+    auto req = eddy::Builder::new_current_thread().enable_all().io_backend(IoBackend::io_uring)
+                   .uring_refuse_setup_for_test(err).build();
+    ASSERT_FALSE(req);
+    EXPECT_EQ(req.error(), sys(err));
+  }
+}
+
+TEST(UringSockets, SocketsOnlyRingLeavesFilesOnThePool) {
+  auto rt = uring_rt(std::move(eddy::Builder::new_current_thread().file_backend(eddy::FileBackend::blocking_pool)));
+  SKIP_IF_NO_URING(rt);
+  EXPECT_EQ(rt->handle().io_backend(), IoBackend::io_uring);
+  EXPECT_EQ(rt->handle().file_backend(), eddy::FileBackend::blocking_pool);
+}
+
+// --- what a destroyed read or write leaves ---------------------------------------------------
+
+TEST(UringSockets, ADestroyedReadLosesNoDataAndSmallReadsLeaveTheRestQueued) {
+  auto rt = uring_rt();
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    auto p = co_await eddy_test::tcp_pair();
+    CO_ASSERT_OK(p);
+    char b[64];
+    // A read that times out (destroyed while waiting: the multishot recv stays armed).
+    auto t = co_await eddy::time::timeout(10ms, p->server.read(MutableBuffer(b, sizeof b)));
+    EXPECT_FALSE(t);
+    CO_ASSERT_OK(co_await p->client.write_all(std::string_view("hello world")));
+    co_await eddy::time::sleep(5ms);  // the bytes reach the stream's queue
+    // One byte at a time: the rest stays queued on the stream.
+    std::string got;
+    for (int i = 0; i < 5; ++i) {
+      auto n = co_await p->server.read(MutableBuffer(b, 1));
+      CO_ASSERT_OK(n);
+      EXPECT_EQ(*n, 1u);
+      got.append(b, 1);
+    }
+    // A destroyed read of what is queued: it completes at once, so abort a task that has not
+    // run yet; nothing is consumed.
+    auto h = eddy::spawn([](TcpStream& s) -> Task<void> {
+      char x[64];
+      (void)co_await s.read(MutableBuffer(x, sizeof x));
+      ADD_FAILURE() << "aborted before it ran";
+    }(p->server));
+    h.abort();
+    (void)co_await h;
+    while (got.size() < 11) {
+      auto n = co_await p->server.read(MutableBuffer(b, sizeof b));
+      CO_ASSERT_OK(n);
+      if (*n == 0) break;
+      got.append(b, *n);
+    }
+    EXPECT_EQ(got, "hello world");
+  }());
+  // The accept, the reads and the write above went through the ring: one multishot accept,
+  // one multishot recv (armed once, by the read that timed out), one send.
+  EXPECT_GE(rt->handle().io_metrics()->uring_submitted_count(), 3u);
+}
+
+TEST(UringSockets, ReaderAbortedAroundItsCompletionLosesNothing) {
+  auto rt = uring_rt();
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    auto p = co_await eddy_test::tcp_pair();
+    CO_ASSERT_OK(p);
+    std::mt19937 rng(7);
+    std::string sent, got;
+    for (int round = 0; round < 100; ++round) {
+      auto got_ptr = &got;
+      auto h = eddy::spawn([](TcpStream& s, std::string* out) -> Task<void> {
+        char x[32];
+        auto n = co_await s.read(MutableBuffer(x, sizeof x));
+        if (n && *n > 0) out->append(x, *n);
+      }(p->server, got_ptr));
+      for (unsigned y = rng() % 4; y > 0; --y) co_await eddy::yield_now();
+      const std::string msg = pattern(1 + rng() % 40, static_cast<unsigned>(round));
+      CO_ASSERT_OK(co_await p->client.write_all(ConstBuffer(msg.data(), msg.size())));
+      sent += msg;
+      for (unsigned y = rng() % 4; y > 0; --y) co_await eddy::yield_now();
+      h.abort();
+      (void)co_await h;
+    }
+    CO_ASSERT_OK(p->client.shutdown());
+    char b[256];
+    for (;;) {
+      auto n = co_await p->server.read(MutableBuffer(b, sizeof b));
+      CO_ASSERT_OK(n);
+      if (*n == 0) break;
+      got.append(b, *n);
+    }
+    EXPECT_EQ(got, sent);
+  }());
+}
+
+TEST(UringSockets, ADestroyedWriteStillSendsItsBytesInOrderBeforeTheNextWrite) {
+  auto rt = uring_rt();
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    auto p = co_await eddy_test::tcp_pair();
+    CO_ASSERT_OK(p);
+    const std::string big = pattern(8 << 20, 1);  // far more than the socket buffers hold
+    auto t = co_await eddy::time::timeout(20ms, p->client.write_all(ConstBuffer(big.data(), big.size())));
+    EXPECT_FALSE(t);  // the peer does not read: the write is destroyed with a send in flight
+    auto reader = eddy::spawn([](TcpStream& s) -> Task<std::string> {
+      std::string all;
+      std::vector<char> b(65536);
+      for (;;) {
+        auto n = co_await s.read(MutableBuffer(b.data(), b.size()));
+        if (!n || *n == 0) break;
+        all.append(b.data(), *n);
+      }
+      co_return all;
+    }(p->server));
+    CO_ASSERT_OK(co_await p->client.write_all(std::string_view("END")));
+    CO_ASSERT_OK(p->client.shutdown());
+    auto all = co_await reader;
+    CO_ASSERT_OK(all);
+    CO_ASSERT_TRUE(all->size() >= 3);
+    EXPECT_EQ(all->substr(all->size() - 3), "END");
+    const std::string prefix = all->substr(0, all->size() - 3);
+    EXPECT_GT(prefix.size(), 0u);
+    EXPECT_EQ(prefix, big.substr(0, prefix.size()));  // whole sends of the destroyed write, in order
+  }());
+}
+
+// --- provided buffers ------------------------------------------------------------------------
+
+TEST(UringSockets, WaitingReadsPinNoBufferAndRunningOutLosesNothing) {
+  // 8 buffers of 512 bytes for 64 connections, each with a read waiting; then every client
+  // sends 2 KiB at once (more than all buffers hold) and every server side reads it all.
+  auto rt = uring_rt(std::move(eddy::Builder::new_current_thread().uring_recv_buffers(8, 512)));
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    constexpr int kConns = 64;
+    std::vector<eddy_test::TcpPair> pairs;
+    for (int i = 0; i < kConns; ++i) {
+      auto p = co_await eddy_test::tcp_pair();
+      CO_ASSERT_OK(p);
+      pairs.push_back(std::move(*p));
+    }
+    std::vector<eddy::JoinHandle<std::string>> readers;
+    for (auto& p : pairs) {
+      readers.push_back(eddy::spawn([](TcpStream& s) -> Task<std::string> {
+        std::string all;
+        char b[300];
+        while (all.size() < 2048) {
+          auto n = co_await s.read(MutableBuffer(b, sizeof b));
+          if (!n || *n == 0) break;
+          all.append(b, *n);
+        }
+        co_return all;
+      }(p.server)));
+    }
+    co_await eddy::time::sleep(5ms);  // every read is waiting, with the recv armed
+    for (int i = 0; i < kConns; ++i) {
+      const std::string msg = pattern(2048, static_cast<unsigned>(i));
+      CO_ASSERT_OK(co_await pairs[static_cast<std::size_t>(i)].client.write_all(ConstBuffer(msg.data(), msg.size())));
+    }
+    for (int i = 0; i < kConns; ++i) {
+      auto got = co_await readers[static_cast<std::size_t>(i)];
+      CO_ASSERT_OK(got);
+      EXPECT_EQ(*got, pattern(2048, static_cast<unsigned>(i)));
+    }
+  }());
+}
+
+TEST(UringSockets, LargeTransfersBothWaysKeepEveryByte) {
+  auto rt = uring_rt();
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    auto p = co_await eddy_test::tcp_pair();
+    CO_ASSERT_OK(p);
+    const std::string a = pattern(3 << 20, 2), b = pattern((2 << 20) + 17, 3);
+    auto w1 = eddy::spawn([](TcpStream& s, const std::string& d) -> Task<bool> {
+      co_return (co_await s.write_all(ConstBuffer(d.data(), d.size()))).has_value();
+    }(p->client, a));
+    auto w2 = eddy::spawn([](TcpStream& s, const std::string& d) -> Task<bool> {
+      co_return (co_await s.write_all(ConstBuffer(d.data(), d.size()))).has_value();
+    }(p->server, b));
+    std::string ra(a.size(), '\0'), rb(b.size(), '\0');
+    CO_ASSERT_OK(co_await p->server.read_exact(MutableBuffer(ra.data(), ra.size())));
+    CO_ASSERT_OK(co_await p->client.read_exact(MutableBuffer(rb.data(), rb.size())));
+    EXPECT_TRUE(*co_await w1);
+    EXPECT_TRUE(*co_await w2);
+    EXPECT_EQ(ra, a);
+    EXPECT_EQ(rb, b);
+  }());
+}
+
+// --- shutdown and stress -----------------------------------------------------------------------
+
+TEST(UringSockets, ShutdownWithAcceptsReadsAndSendsInFlightLeaksNoFd) {
+  const int fds_before = eddy_test::open_fd_count();
+  {
+    auto rt = uring_rt();
+    SKIP_IF_NO_URING(rt);
+    rt->block_on([]() -> Task<void> {
+      auto l = TcpListener::bind(eddy_test::loopback_any_port());
+      CO_ASSERT_OK(l);
+      auto addr = *l->local_addr();
+      auto listener = std::make_shared<TcpListener>(std::move(*l));
+      (void)eddy::spawn([](std::shared_ptr<TcpListener> ln) -> Task<void> {
+        for (;;) {
+          auto c = co_await ln->accept();
+          if (!c) co_return;
+          (void)eddy::spawn([](TcpStream s) -> Task<void> {
+            const std::string big = pattern(4 << 20, 9);
+            // A read waits (armed recv) while a big send stays in flight: the peer never reads.
+            auto r = eddy::spawn([](TcpStream& st) -> Task<void> {
+              char b[16];
+              (void)co_await st.read(MutableBuffer(b, sizeof b));
+            }(s));
+            (void)co_await s.write_all(ConstBuffer(big.data(), big.size()));
+            (void)co_await r;
+          }(std::move(c->first)));
+        }
+      }(listener));
+      std::vector<TcpStream> clients;
+      for (int i = 0; i < 8; ++i) {
+        auto c = co_await TcpStream::connect(addr);
+        CO_ASSERT_OK(c);
+        clients.push_back(std::move(*c));
+      }
+      co_await eddy::time::sleep(20ms);
+      // Returning leaves the accept loop, 8 reads and 8 sends in flight.
+    }());
+    EXPECT_GT(rt->handle().io_metrics()->uring_in_flight(), 0u);
+  }
+  EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
+}
+
+TEST(UringSockets, StressDestroysReadersAndWritersAtRandomPoints) {
+  const int fds_before = eddy_test::open_fd_count();
+  {
+    auto rt = uring_rt(std::move(eddy::Builder::new_current_thread().uring_recv_buffers(64, 1024)));
+    SKIP_IF_NO_URING(rt);
+    rt->block_on([]() -> Task<void> {
+      std::mt19937 rng(2026);
+      const auto deadline = std::chrono::steady_clock::now() + 3s;
+      for (int round = 0; round < 60 && std::chrono::steady_clock::now() < deadline; ++round) {
+        auto p = co_await eddy_test::tcp_pair();
+        CO_ASSERT_OK(p);
+        auto pair = std::make_shared<eddy_test::TcpPair>(std::move(*p));
+        std::vector<eddy::JoinHandle<void>> tasks;
+        for (int k = 0; k < 6; ++k) {
+          const bool client = (k & 1) != 0;
+          const std::size_t len = 1 + rng() % 200000;
+          tasks.push_back(eddy::spawn([](std::shared_ptr<eddy_test::TcpPair> pr, bool c, std::size_t n) -> Task<void> {
+            TcpStream& s = c ? pr->client : pr->server;
+            std::string buf(n, 'x');
+            for (int i = 0; i < 4; ++i) {
+              auto w = co_await s.write(ConstBuffer(buf.data(), buf.size()));
+              if (!w) co_return;
+              auto r = co_await s.read(MutableBuffer(buf.data(), buf.size()));
+              if (!r || *r == 0) co_return;
+            }
+          }(pair, client, len)));
+        }
+        for (unsigned y = rng() % 8; y > 0; --y) co_await eddy::yield_now();
+        if (rng() % 2 == 0) co_await eddy::time::sleep(std::chrono::microseconds(rng() % 2000));
+        for (auto& t : tasks) {
+          if (rng() % 3 != 0) t.abort();
+        }
+        if (rng() % 2 == 0) {
+          // Drop the streams with whatever is in flight; the tasks still hold them.
+          pair.reset();
+        }
+        for (auto& t : tasks) t.abort();
+        for (auto& t : tasks) (void)co_await t;
+      }
+    }());
+  }
+  EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
+}
