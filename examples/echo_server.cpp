@@ -258,11 +258,11 @@ void print_metrics(const eddy::RuntimeMetrics& m, const char* label) {
               m.workers, m.alive_tasks, m.injection_queue_depth, static_cast<unsigned long long>(m.budget_forced_yields));
   for (std::size_t i = 0; i < m.worker.size(); ++i) {
     const auto& w = m.worker[i];
-    std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu overflows=%llu "
+    std::printf("  worker %zu: polls=%llu steals=%llu steal_operations=%llu parks=%llu unparks=%llu overflows=%llu "
                 "local_queue_depth=%zu busy_ms=%.1f\n",
                 i, static_cast<unsigned long long>(w.polls), static_cast<unsigned long long>(w.steals),
                 static_cast<unsigned long long>(w.steal_operations), static_cast<unsigned long long>(w.parks),
-                static_cast<unsigned long long>(w.overflows), w.local_queue_depth,
+                static_cast<unsigned long long>(w.unparks), static_cast<unsigned long long>(w.overflows), w.local_queue_depth,
                 static_cast<double>(w.busy_duration.count()) / 1e6);
   }
 }

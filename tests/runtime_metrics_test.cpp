@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "eddy/coop.hpp"
 #include "eddy/join_handle.hpp"
 #include "eddy/runtime.hpp"
+#include "eddy/sync/oneshot.hpp"
 #include "eddy/time/sleep.hpp"
 #include "eddy/yield_now.hpp"
 #include "support/rt_helpers.hpp"
@@ -70,6 +72,28 @@ TEST_P(RuntimeMetricsTest, BusyDurationCoversARunningTask) {
   std::chrono::nanoseconds busy{0};
   for (const auto& w : rt.handle().metrics().worker) busy += w.busy_duration;
   EXPECT_GE(busy, 20ms);
+}
+
+// A spawn from a plain thread while every worker sleeps wakes one: counted as an unpark.
+TEST_P(RuntimeMetricsTest, ASpawnFromAnotherThreadIntoAnIdleRuntimeCountsAnUnpark) {
+  eddy::Runtime rt = eddy_test::make_rt();
+  auto [tx, rx] = eddy::sync::oneshot::channel<int>();
+  std::thread t([&rt, s = std::move(tx)]() mutable {
+    std::this_thread::sleep_for(30ms);  // long enough for the runtime to park
+    rt.handle().spawn([](eddy::sync::oneshot::Sender<int> out) -> Task<void> {
+      (void)out.send(1);
+      co_return;
+    }(std::move(s))).detach();
+  });
+  const int got = rt.block_on([](eddy::sync::oneshot::Receiver<int> r) -> Task<int> {
+    auto v = co_await r;
+    co_return v ? *v : -1;
+  }(std::move(rx)));
+  t.join();
+  EXPECT_EQ(got, 1);
+  std::uint64_t unparks = 0;
+  for (const auto& w : rt.handle().metrics().worker) unparks += w.unparks;
+  EXPECT_GE(unparks, 1u);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ struct WorkerMetrics {
   std::uint64_t steals = 0;            // tasks it stole from other workers
   std::uint64_t steal_operations = 0;  // successful steal operations (each takes half a queue)
   std::uint64_t parks = 0;             // times it went to sleep with nothing to do
+  std::uint64_t unparks = 0;           // times another thread woke it to take new work
   std::uint64_t overflows = 0;         // times its full local queue spilled half to the injection queue
   std::size_t local_queue_depth = 0;   // tasks in its local queue now
   // Time spent outside parking (running tasks, polling the driver between tasks), counted up

@@ -37,7 +37,10 @@ void CurrentThreadHandle::schedule_remote(TaskHeader* task) noexcept {
   }
   // Pairs with park(): either the runtime thread sees has_injected_ before it blocks, or we see
   // parked_ and wake it.
-  if (parked_.load(std::memory_order_seq_cst)) driver().unpark();
+  if (parked_.load(std::memory_order_seq_cst)) {
+    counters_.unparks.fetch_add(1, std::memory_order_relaxed);
+    driver().unpark();
+  }
 }
 
 void CurrentThreadHandle::defer(const Waker& waker) {
@@ -102,6 +105,7 @@ RuntimeMetrics CurrentThreadHandle::metrics() const {
   WorkerMetrics w;
   w.polls = counters_.polls.load(std::memory_order_relaxed);
   w.parks = counters_.parks.load(std::memory_order_relaxed);
+  w.unparks = counters_.unparks.load(std::memory_order_relaxed);
   w.busy_duration = std::chrono::nanoseconds(counters_.busy_ns.load(std::memory_order_relaxed));
   m.worker.push_back(w);
   return m;

@@ -373,7 +373,10 @@ void MultiThreadHandle::park_timeout(MtCore& core, std::optional<std::chrono::na
 
 void MultiThreadHandle::notify_parked() noexcept {
   const std::size_t w = idle_.worker_to_notify();
-  if (w != Idle::kNone) remotes_[w]->parker.unpark(driver());
+  if (w != Idle::kNone) {
+    remotes_[w]->counters.unparks.fetch_add(1, std::memory_order_relaxed);
+    remotes_[w]->parker.unpark(driver());
+  }
 }
 
 void MultiThreadHandle::notify_all() noexcept {
@@ -402,6 +405,7 @@ RuntimeMetrics MultiThreadHandle::metrics() const {
     w.steals = r->counters.steals.load(std::memory_order_relaxed);
     w.steal_operations = r->counters.steal_operations.load(std::memory_order_relaxed);
     w.parks = r->counters.parks.load(std::memory_order_relaxed);
+    w.unparks = r->counters.unparks.load(std::memory_order_relaxed);
     w.overflows = r->counters.overflows.load(std::memory_order_relaxed);
     w.local_queue_depth = r->queue.len();
     w.busy_duration = std::chrono::nanoseconds(r->counters.busy_ns.load(std::memory_order_relaxed));

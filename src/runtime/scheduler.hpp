@@ -32,6 +32,8 @@ struct WorkerCounters {
   sync::Atomic<std::uint64_t> parks{0};
   sync::Atomic<std::uint64_t> overflows{0};
   sync::Atomic<std::uint64_t> busy_ns{0};
+  // The exception to the rule above: other threads wake the worker, so this one takes fetch_add.
+  sync::Atomic<std::uint64_t> unparks{0};
   void bump(sync::Atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
