@@ -234,9 +234,10 @@ TEST(SyncOneshotRaceTest, SendOrDropRacingARegisteringReceiverAlwaysWakesIt) {
 TEST(SyncOneshotRaceTest, ReceiverDropRacingClosedWaitAlwaysCompletesIt) {
   constexpr int kRounds = 1000;
   for (int i = 0; i < kRounds; ++i) {
-    auto [tx, rx] = oneshot::channel<int>();
+    auto [sender, rx] = oneshot::channel<int>();
+    auto& tx = sender;  // (clang 14 cannot capture a structured binding)
     std::thread t([r = std::move(rx)]() mutable { auto gone = std::move(r); });
-    bool closed = eddy::sync::detail::block_on_poll([&](const eddy::Waker& w) -> eddy::Poll<bool> {
+    bool closed = eddy::sync::detail::block_on_poll([&tx](const eddy::Waker& w) -> eddy::Poll<bool> {
       auto c = tx.closed();
       return c.poll(w);
     });
