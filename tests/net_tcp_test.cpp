@@ -392,7 +392,20 @@ Task<void> emfile_on_accept() {
 
 }  // namespace
 
-TEST_P(NetTcpTest, EmfileOnAcceptIsReturnedAndListenerRecovers) { run(emfile_on_accept()); }
+TEST_P(NetTcpTest, EmfileOnAcceptIsReturnedAndListenerRecovers) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  // The ASan build also runs UBSan, whose vptr check probes memory through a pipe: at EMFILE it
+  // gets no fd and reports valid objects as having an invalid vptr. The io_uring accept path
+  // makes member calls on its polymorphic ops (and their shared_ptrs) while the table is full,
+  // so on that kind the check fires falsely; the release and TSan builds run it there.
+  if (GetParam() == eddy_test::RuntimeKind::current_thread_uring) {
+    GTEST_SKIP() << "UBSan's vptr check cannot work at EMFILE (false positive in the uring accept path)";
+  }
+#endif
+#endif
+  run(emfile_on_accept());
+}
 
 namespace {
 
