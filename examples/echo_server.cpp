@@ -65,33 +65,57 @@ alignas(64) thread_local std::byte g_scratch[kScratchSize];
 
 std::atomic<std::size_t> g_open{0};  // connections being served (for the shutdown message)
 
-// Echoes until EOF or an error. Kept small: its frame (the stream, one awaiter at a time) is
-// most of a connection's memory.
+// Writes back what a read put in `data` without suspending. What the socket could not take is
+// copied into `rest` (a buffer of this connection's own: the scratch is reused by the next task
+// to run); false on an error.
+struct Echoed {
+  bool ok = true;
+  std::unique_ptr<std::byte[]> rest;
+  std::size_t rest_len = 0;
+};
+Echoed echo_now(eddy::net::TcpStream& stream, const std::byte* data, std::size_t n) {
+  Echoed e;
+  auto w = stream.try_write(eddy::net::ConstBuffer(data, n));
+  if (!w && w.error() != std::errc::resource_unavailable_try_again) {  // would-block is EAGAIN
+    e.ok = false;
+    return e;
+  }
+  const std::size_t sent = w ? *w : 0;
+  if (sent < n) {
+    e.rest_len = n - sent;
+    e.rest = std::make_unique<std::byte[]>(e.rest_len);
+    std::memcpy(e.rest.get(), data + sent, e.rest_len);
+  }
+  return e;
+}
+
+// The slow path, in a frame of its own that lives only while the peer is slow to read. A
+// connection spends its idle life suspended in serve()'s read, and whatever serve() keeps
+// across a suspension (every local and awaiter in scope, whether or not it is live: that is how
+// g++ and clang lay out frames) is per-connection memory; this keeps write_all's awaiter out.
+// Reading stops meanwhile, which is the back-pressure: the peer's unsent bytes wait in the
+// kernel.
+eddy::Task<bool> send_rest(eddy::net::TcpStream& stream, Echoed e) {
+  auto all = co_await stream.write_all(eddy::net::ConstBuffer(e.rest.get(), e.rest_len));
+  co_return static_cast<bool>(all);
+}
+
+// Echoes until EOF or an error. Kept small: its frame (the stream, the read's awaiter and
+// result) is most of a connection's memory.
 eddy::Task<void> serve(eddy::net::TcpStream stream) {
   ++g_open;
   for (;;) {
     auto n = co_await stream.read(eddy::net::MutableBuffer(g_scratch, kScratchSize));
     if (!n || *n == 0) break;  // error, or the peer closed its side: we are done
-    auto w = stream.try_write(eddy::net::ConstBuffer(g_scratch, *n));
-    std::size_t sent = w ? *w : 0;
-    if (!w && w.error() != std::errc::resource_unavailable_try_again) break;  // would-block: EAGAIN
-    if (sent < *n) {
-      // The socket is full: keep the rest in a buffer of our own (g_scratch is reused by the
-      // next task to run) and wait until it is all sent. Reading stops meanwhile, which is the
-      // back-pressure: the peer's unsent bytes wait in the kernel.
-      const std::size_t rest = *n - sent;
-      auto pending = std::make_unique<std::byte[]>(rest);
-      std::memcpy(pending.get(), g_scratch + sent, rest);
-      auto all = co_await stream.write_all(eddy::net::ConstBuffer(pending.get(), rest));
-      if (!all) break;
-    }
+    Echoed e = echo_now(stream, g_scratch, *n);
+    if (!e.ok) break;
+    if (e.rest && !co_await send_rest(stream, std::move(e))) break;
   }
   --g_open;
 }
-
 // This thread's scratch buffer, looked up after every resumption: on the multi-thread runtime a
-// task may resume on another thread, and an address taken before a co_await (even of a
-// thread_local, which a compiler may cache across the suspension) may be another thread's.
+// task may resume on another worker, and g_scratch's address (a thread_local, which a compiler
+// may cache across the suspension) may be another thread's.
 [[gnu::noinline]] std::byte* this_thread_scratch() noexcept { return g_scratch; }
 
 // serve() for the multi-thread runtime (--mode steal), where the read's buffer cannot be chosen
@@ -109,17 +133,9 @@ eddy::Task<void> serve_stealing(eddy::net::TcpStream stream) {
       break;
     }
     if (*n == 0) break;
-    auto w = stream.try_write(eddy::net::ConstBuffer(scratch, *n));
-    std::size_t sent = w ? *w : 0;
-    if (!w && w.error() != std::errc::resource_unavailable_try_again) break;
-    if (sent < *n) {
-      // As in serve(): the rest into a buffer of our own before suspending.
-      const std::size_t rest = *n - sent;
-      auto pending = std::make_unique<std::byte[]>(rest);
-      std::memcpy(pending.get(), scratch + sent, rest);
-      auto all = co_await stream.write_all(eddy::net::ConstBuffer(pending.get(), rest));
-      if (!all) break;
-    }
+    Echoed e = echo_now(stream, scratch, *n);
+    if (!e.ok) break;
+    if (e.rest && !co_await send_rest(stream, std::move(e))) break;
   }
   --g_open;
 }

@@ -59,7 +59,7 @@ void jitter(unsigned spins) {
   for (unsigned i = 0; i < spins; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 
-RefPtr<ScheduledIo> make_io() { return RefPtr<ScheduledIo>::adopt(new ScheduledIo()); }
+RefPtr<ScheduledIo> make_io() { return RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false)); }
 
 }  // namespace
 

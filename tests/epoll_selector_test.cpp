@@ -38,8 +38,8 @@ TEST(EpollSelector, ReadyFromEpoll) {
 }
 
 TEST(EpollSelector, ReservedTokensCannotBeScheduledIoAddresses) {
-  // Every reserved token is below the ScheduledIo alignment, so no aligned address is one.
-  EXPECT_LT(eddy::io::detail::kReservedTokens, eddy::io::kScheduledIoAlign);
+  // Every reserved token is below the ScheduledIo alignment, so no object address is one.
+  EXPECT_LE(eddy::io::detail::kReservedTokens, alignof(eddy::io::ScheduledIo));
   EXPECT_EQ(eddy::io::detail::token(eddy::io::detail::ReservedToken::wakeup), 0u);
   EXPECT_EQ(eddy::io::detail::token(eddy::io::detail::ReservedToken::signal), 1u);
 }

@@ -224,3 +224,15 @@ TEST(Registration, MovedFromRegistrationIsInert) {
   }
   EXPECT_EQ(tw.outstanding(), 0);
 }
+
+// A driver shared by threads (the multi-thread runtime calls pad_registrations) pads each
+// resource to its own 128-byte block against false sharing; deregistration frees it (ASan
+// checks the deallocation matches).
+TEST(Registration, APaddedDriverGivesEachResourceItsOwnAlignedBlock) {
+  Fixture f;
+  f.h->pad_registrations();
+  auto p = eddy_test::make_pipe();
+  auto reg = *Registration::create(f.h, p.read.get(), Interest::READABLE);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&reg.scheduled_io()) % eddy::io::kPaddedScheduledIoSize, 0u);
+  ASSERT_TRUE(reg.deregister(p.read.get()));
+}

@@ -32,7 +32,7 @@ using eddy_test::TestWaker;
 // Reference §3.2: tokio rebuilds the word from the readiness bits alone, so a successful
 // clear_readiness after shutdown erases SHUTDOWN and every later wait hangs.
 TEST(TokioRegression, ShutdownBitSurvivesASuccessfulClear) {
-  auto io = RefPtr<ScheduledIo>::adopt(new ScheduledIo());
+  auto io = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
   io->dispatch(Ready::READABLE);
   TestWaker tw;
   Readiness before(*io, Interest::READABLE);
@@ -84,7 +84,7 @@ TEST(TokioRegression, ClearAfterDriverShutdownStillReportsShutdown) {
 // tokio#5214 (PR #5222 only documented it): ready_event / try_io with a combined interest used an
 // exact-match mask and so always reported nothing.
 TEST(TokioRegression, Issue5214ReadyEventWithCombinedInterest) {
-  auto io = RefPtr<ScheduledIo>::adopt(new ScheduledIo());
+  auto io = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
   io->dispatch(Ready::WRITABLE);
   const ReadyEvent ev = io->ready_event(Interest::READABLE | Interest::WRITABLE);
   EXPECT_EQ(ev.ready, Ready::WRITABLE);
@@ -114,7 +114,7 @@ TEST(TokioRegression, Issue5214TryIoWithCombinedInterestRunsTheClosure) {
 // tokio#6133 / PR #8331: ReadyEvent kept only 8 bits of the tick, so an event 256 Sets old
 // matched and erased readiness that arrived after it (a lost wake-up: the task sleeps forever).
 TEST(TokioRegression, Pr8331ReadyEventCarriesTheFullTick) {
-  auto io = RefPtr<ScheduledIo>::adopt(new ScheduledIo());
+  auto io = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
   for (int i = 0; i < 300; ++i) io->dispatch(Ready::READABLE);
   EXPECT_EQ(io->ready_event(Interest::READABLE).tick, 300u);
   TestWaker tw;
@@ -129,7 +129,7 @@ TEST(TokioRegression, Pr8331ReadyEventCarriesTheFullTick) {
 
 TEST(TokioRegression, Issue6133StaleClearAcrossTickWrapOfEightAndFifteenBits) {
   for (int sets : {256, 512, 32768}) {
-    auto io = RefPtr<ScheduledIo>::adopt(new ScheduledIo());
+    auto io = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
     io->dispatch(Ready::READABLE);
     const ReadyEvent stale = io->ready_event(Interest::READABLE);
     for (int i = 0; i < sets; ++i) io->dispatch(Ready::READABLE);
@@ -227,7 +227,7 @@ TEST(TokioRegression, Issue3473RegistrationDropClearsWakers) {
 // tokio#5098 (PR #5231): a readiness future reported stale closed bits; it must report the
 // resource's current readiness at the time it completes.
 TEST(TokioRegression, Issue5098ReadinessReportsCurrentState) {
-  auto io = RefPtr<ScheduledIo>::adopt(new ScheduledIo());
+  auto io = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
   TestWaker tw;
   Readiness r(*io, Interest::READABLE);
   ASSERT_FALSE(r.poll(tw.waker()).is_ready());

@@ -20,7 +20,7 @@ using eddy_test::TestWaker;
 
 namespace {
 
-RefPtr<ScheduledIo> make_io() { return RefPtr<ScheduledIo>::adopt(new ScheduledIo()); }
+RefPtr<ScheduledIo> make_io() { return RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false)); }
 
 Ready ready_bits(const ScheduledIo& io) { return ScheduledIo::ready_of(io.readiness_word()); }
 std::uint32_t tick(const ScheduledIo& io) { return ScheduledIo::tick_of(io.readiness_word()); }
@@ -45,8 +45,23 @@ TEST(ScheduledIo, TokenRoundTripsAndIsNeverReserved) {
   auto io = make_io();
   EXPECT_EQ(ScheduledIo::from_token(io->token()), io.get());
   EXPECT_GT(io->token(), 1u);
-  EXPECT_EQ(io->token() % eddy::io::kScheduledIoAlign, 0u);
+  EXPECT_EQ(io->token() % alignof(ScheduledIo), 0u);
 }
+
+// The multi-thread runtime's resources are padded against false sharing; the current-thread
+// runtime's are plain allocations. Both kinds are freed by the last unref (ASan checks that the
+// deallocation matches the allocation's size and alignment).
+TEST(ScheduledIo, PaddedAndPlainAllocationsAreEachFreedTheirOwnWay) {
+  auto padded = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(true));
+  auto plain = RefPtr<ScheduledIo>::adopt(ScheduledIo::create(false));
+  ASSERT_TRUE(padded && plain);
+  EXPECT_EQ(padded->token() % eddy::io::kPaddedScheduledIoSize, 0u);
+  EXPECT_EQ(plain->token() % alignof(ScheduledIo), 0u);
+  padded->ref();
+  padded->unref();
+  EXPECT_EQ(padded->use_count(), 1u);
+}
+
 
 TEST(ScheduledIo, SetBumpsTickEvenWhenBitsDoNotChange) {
   auto io = make_io();

@@ -62,6 +62,10 @@ class Handle {
   // Never blocks; any thread.
   void unpark() const noexcept;
 
+  // Resources registered from now on are padded against false sharing (RegistrationSet::
+  // pad_entries): the multi-thread runtime calls it before sharing the handle.
+  void pad_registrations() noexcept { registrations_.pad_entries(); }
+
   // Registers the signal layer's receiving fd under the reserved signal token.
   Result<void> register_signal_receiver(int fd);
 

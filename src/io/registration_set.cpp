@@ -28,7 +28,7 @@ RegistrationSet::~RegistrationSet() {
 }
 
 Result<RefPtr<ScheduledIo>> RegistrationSet::allocate() {
-  auto* io = new (std::nothrow) ScheduledIo();
+  auto* io = ScheduledIo::create(padded_);
   if (io == nullptr) return std::make_error_code(std::errc::not_enough_memory);
   {
     LockGuard<Mutex> lock(mutex_);
@@ -45,7 +45,7 @@ Result<RefPtr<ScheduledIo>> RegistrationSet::allocate() {
         }
       }
       if (!stored) {
-        delete io;
+        ScheduledIo::destroy(io);
         return std::make_error_code(std::errc::not_enough_memory);
       }
 #endif
@@ -54,7 +54,7 @@ Result<RefPtr<ScheduledIo>> RegistrationSet::allocate() {
       return RefPtr<ScheduledIo>::adopt(io);
     }
   }
-  delete io;
+  ScheduledIo::destroy(io);
   return Error::shutdown;
 }
 

@@ -41,6 +41,9 @@ class RegistrationSet {
   // A new ScheduledIo, linked into the set (the set holds one reference, the caller gets
   // another). Fails with Error::shutdown once shutdown() has run.
   Result<eddy::detail::RefPtr<ScheduledIo>> allocate();
+  // Entries allocated from now on are padded against false sharing (ScheduledIo::create): for a
+  // driver shared by threads. Called before the driver's handle is shared.
+  void pad_entries() noexcept { padded_ = true; }
 
   // The token to register `io` under: its address, or (defensive mode) its slab token. For an
   // entry allocate() has just returned.
@@ -82,6 +85,7 @@ class RegistrationSet {
 
  private:
   mutable eddy::detail::sync::Mutex mutex_;
+  bool padded_ = false;  // set before sharing, then read-only
   // Guarded by mutex_. Each linked entry holds one reference owned by the list.
   bool is_shutdown_ = false;
   eddy::detail::IntrusiveList<ScheduledIo, detail::RegistrationListTag> registrations_;

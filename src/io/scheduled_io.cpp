@@ -10,6 +10,27 @@ using eddy::detail::sync::UniqueLock;
 
 ScheduledIo::~ScheduledIo() { wake(Ready::ALL); }
 
+static_assert(sizeof(ScheduledIo) <= kPaddedScheduledIoSize, "the padded allocation must hold a ScheduledIo");
+
+ScheduledIo* ScheduledIo::create(bool padded) noexcept {
+  void* mem = padded ? ::operator new(kPaddedScheduledIoSize, std::align_val_t{kPaddedScheduledIoSize}, std::nothrow)
+                     : ::operator new(sizeof(ScheduledIo), std::nothrow);
+  if (mem == nullptr) return nullptr;
+  auto* io = ::new (mem) ScheduledIo();
+  io->padded_ = padded;
+  return io;
+}
+
+void ScheduledIo::destroy(ScheduledIo* io) noexcept {
+  const bool padded = io->padded_;
+  io->~ScheduledIo();
+  if (padded) {
+    ::operator delete(static_cast<void*>(io), kPaddedScheduledIoSize, std::align_val_t{kPaddedScheduledIoSize});
+  } else {
+    ::operator delete(static_cast<void*>(io), sizeof(ScheduledIo));
+  }
+}
+
 void ScheduledIo::shutdown() noexcept {
   // Model: models/readiness.pml S2 (sticky SHUTDOWN; variant CLEAR_DROPS_SHUTDOWN loses it) and
   // S3 (the wake).

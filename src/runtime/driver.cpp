@@ -11,6 +11,7 @@ Result<std::pair<Driver, Handle>> Driver::create(const Config& config) {
     auto io = io::Driver::create(config.max_io_events, config.uring, config.uring_config);
     if (!io) return io.error();
     handle.io = io->handle();
+    if (config.shared_by_threads) handle.io->pad_registrations();
     handle.signal = std::make_shared<SignalHandle>(handle.io);
     below.emplace(signal::Driver(std::move(*io), handle.signal));
   } else {

@@ -27,6 +27,7 @@ struct Config {
   bool start_paused = false;
   std::size_t max_io_events = io::Driver::kDefaultEvents;
   io::UringMode uring = io::UringMode::off;  // with enable_io only
+  bool shared_by_threads = false;            // the multi-thread runtime: pad I/O resources
   io::uring::Config uring_config;
 };
 

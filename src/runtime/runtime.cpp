@@ -74,6 +74,7 @@ Result<Runtime> Builder::build() {
   config.enable_time = enable_time_;
   config.start_paused = start_paused_;
   config.max_io_events = max_io_events_;
+  config.shared_by_threads = multi_thread_;
   if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
   if (io_backend_ == IoBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
   if (multi_thread_ && (file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring)) {

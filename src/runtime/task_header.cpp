@@ -80,14 +80,14 @@ bool TaskHeader::transition_to_idle_slow(std::uint32_t s) noexcept {
 }
 
 void TaskHeader::set_join_waker(const Waker& w) noexcept {
-  sync::LockGuard<sync::Mutex> lock(join_mutex_);
+  sync::LockGuard<sync::SpinLock> lock(join_mutex_);
   join_waker_.clone_from(w);
 }
 
 void TaskHeader::wake_join() noexcept {
   Waker w;
   {
-    sync::LockGuard<sync::Mutex> lock(join_mutex_);
+    sync::LockGuard<sync::SpinLock> lock(join_mutex_);
     w = std::move(join_waker_);
   }
   w.wake();
@@ -100,7 +100,7 @@ void TaskHeader::destroy() noexcept {
 }
 
 Poll<bool> poll_join(TaskHeader& task, const Waker& waker) noexcept {
-  sync::LockGuard<sync::Mutex> lock(task.join_mutex());
+  sync::LockGuard<sync::SpinLock> lock(task.join_mutex());
   if (task.is_complete()) return true;
   task.set_join_waker_locked(waker);
   return Pending;

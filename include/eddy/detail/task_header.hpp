@@ -185,7 +185,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   void set_join_waker_locked(const Waker& w) noexcept { join_waker_.clone_from(w); }
   // Takes and wakes the JoinHandle's waker.
   void wake_join() noexcept;
-  sync::Mutex& join_mutex() noexcept { return join_mutex_; }
+  sync::SpinLock& join_mutex() noexcept { return join_mutex_; }
 
   TaskScheduler* scheduler() const noexcept { return scheduler_.get(); }
 
@@ -209,7 +209,7 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   void* leaf_awaiter_ = nullptr;
   const TaskOps* ops_ = nullptr;
   std::shared_ptr<TaskScheduler> scheduler_;
-  sync::Mutex join_mutex_;
+  sync::SpinLock join_mutex_;  // held for a waker swap only, never across a wake (wake_join)
   Waker join_waker_;
 };
 

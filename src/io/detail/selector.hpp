@@ -24,14 +24,14 @@
 namespace eddy::io::detail {
 
 // The reserved tokens, in one table. Every token below kReservedTokens is reserved; an aligned
-// ScheduledIo address is never one of them.
+// ScheduledIo address (a non-null multiple of its alignment) is never one of them.
 enum class ReservedToken : std::uint64_t {
   wakeup = 0,  // the driver's eventfd: an unpark; nothing to dispatch
   signal = 1,  // the signal layer's self-pipe: note it, the signal layer drains it
   uring = 2,   // the io_uring's completion eventfd (io/uring/ring.hpp): drain the ring's CQ
 };
 inline constexpr std::uint64_t kReservedTokens = 3;
-static_assert(kReservedTokens <= kScheduledIoAlign, "a ScheduledIo address could collide with a reserved token");
+static_assert(kReservedTokens <= alignof(ScheduledIo), "a ScheduledIo address could collide with a reserved token");
 
 constexpr std::uint64_t token(ReservedToken t) noexcept { return static_cast<std::uint64_t>(t); }
 

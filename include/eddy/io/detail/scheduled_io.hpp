@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 
 #include "eddy/detail/linked_list.hpp"
 #include "eddy/detail/sync.hpp"
@@ -39,11 +40,15 @@ struct Waiter : eddy::detail::ListHook<WaiterListTag> {
 };
 }  // namespace detail
 
-// Padding against false sharing between resources that the driver and user threads touch.
-inline constexpr std::size_t kScheduledIoAlign = 128;
+// Padding against false sharing between resources that the driver and user threads touch: a
+// driver shared by threads (the multi-thread runtime) gives each ScheduledIo 128 bytes of its
+// own, aligned to 128 (two cache lines: x86's adjacent-line prefetcher pairs them). The
+// current-thread runtime's resources are touched by one thread, and padding there costs about
+// 155 bytes of memory per connection (the padding plus what an aligned allocation wastes), so
+// its ScheduledIos are plain allocations (create(padded)).
+inline constexpr std::size_t kPaddedScheduledIoSize = 128;
 
-class alignas(kScheduledIoAlign) ScheduledIo
-    : public eddy::detail::ListHook<detail::RegistrationListTag> {
+class ScheduledIo : public eddy::detail::ListHook<detail::RegistrationListTag> {
  public:
   // Layout of the readiness word (see ReadinessWord, which owns every transition on it).
   using Word = detail::ReadinessWord;
@@ -53,13 +58,20 @@ class alignas(kScheduledIoAlign) ScheduledIo
   static constexpr std::uint64_t kShutdownBit = Word::kShutdownBit;
 
   ScheduledIo() noexcept = default;
+  // A new ScheduledIo (one reference), padded or not (see kPaddedScheduledIoSize); null when
+  // memory runs out. The only way to make one: `new` and `delete` are deleted, so every
+  // ScheduledIo is freed by destroy(), the way it was allocated.
+  static ScheduledIo* create(bool padded) noexcept;
+  static void destroy(ScheduledIo* io) noexcept;
+  static void* operator new(std::size_t) = delete;
+  static void operator delete(void*) = delete;
   ScheduledIo(const ScheduledIo&) = delete;
   ScheduledIo& operator=(const ScheduledIo&) = delete;
   // Wakes every waiter, as a safety net (a correct program has none left).
   ~ScheduledIo();
 
   // The backend token for this resource: its address. The reserved tokens (src/io/detail/
-  // selector.hpp) are all below kScheduledIoAlign, which no aligned address is.
+  // selector.hpp) are all below alignof(ScheduledIo), which no object address is.
   std::uint64_t token() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
   static ScheduledIo* from_token(std::uint64_t token) noexcept {
     return reinterpret_cast<ScheduledIo*>(static_cast<std::uintptr_t>(token));
@@ -68,7 +80,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   // Intrusive reference count; the last unref deletes.
   void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void unref() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
   }
   // References held now (diagnostics: who keeps a resource alive).
   std::uint32_t use_count() const noexcept { return refs_.load(std::memory_order_acquire); }
@@ -237,6 +249,7 @@ class alignas(kScheduledIoAlign) ScheduledIo
   eddy::detail::sync::Atomic<std::uint64_t> readiness_{0};
   // Held only for a few list operations, never while a waker runs.
   eddy::detail::sync::SpinLock mutex_;
+  bool padded_ = false;  // allocated by create(true): 128 bytes aligned to 128
   // Guarded by mutex_.
   eddy::detail::IntrusiveList<detail::Waiter, detail::WaiterListTag> waiters_;
   Waker reader_;
