@@ -153,6 +153,43 @@ TEST(UringSockets, SocketsOnlyRingLeavesFilesOnThePool) {
 
 // --- what a destroyed read or write leaves ---------------------------------------------------
 
+// Completion-mode sockets take no readiness events: the listener, the accepted stream and the
+// connected stream (which waited for writability in epoll, then left it) hold no epoll
+// registration, yet echo both ways. Asking for a stream's readiness registers it then (once),
+// and closing it deregisters it.
+TEST(UringSockets, SocketsLeaveEpollUntilTheirReadinessIsAskedFor) {
+  auto rt = uring_rt();
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([](eddy::RuntimeHandle h) -> Task<void> {
+    co_await eddy::time::sleep(2ms);  // a driver turn: registrations left behind are gone
+    const std::size_t base = h.io_registration_count();
+    {
+      auto p = co_await eddy_test::tcp_pair();
+      CO_ASSERT_OK(p);
+      co_await eddy::time::sleep(2ms);  // the connect's registration leaves at a turn
+      EXPECT_EQ(h.io_registration_count(), base);
+      char b[16];
+      CO_ASSERT_OK(co_await p->client.write_all(std::string_view("ping")));
+      CO_ASSERT_OK(co_await p->server.read_exact(MutableBuffer(b, 4)));
+      EXPECT_EQ(std::string_view(b, 4), "ping");
+      CO_ASSERT_OK(co_await p->server.write_all(std::string_view("pong")));
+      CO_ASSERT_OK(co_await p->client.read_exact(MutableBuffer(b, 4)));
+      EXPECT_EQ(std::string_view(b, 4), "pong");
+      EXPECT_EQ(h.io_registration_count(), base);
+      // Readiness: the stream joins epoll now, and sees what it waits for.
+      auto w = co_await p->client.writable();
+      CO_ASSERT_OK(w);
+      EXPECT_TRUE(w->is_writable());
+      EXPECT_EQ(h.io_registration_count(), base + 1);
+      auto again = co_await p->client.ready(eddy::Interest::WRITABLE);
+      CO_ASSERT_OK(again);
+      EXPECT_EQ(h.io_registration_count(), base + 1);  // once
+    }
+    co_await eddy::time::sleep(2ms);
+    EXPECT_EQ(h.io_registration_count(), base);
+  }(rt->handle()));
+}
+
 TEST(UringSockets, ADestroyedReadLosesNoDataAndSmallReadsLeaveTheRestQueued) {
   auto rt = uring_rt();
   SKIP_IF_NO_URING(rt);

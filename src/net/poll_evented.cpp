@@ -35,9 +35,12 @@ void PollEvented::close() noexcept {
     uring_close(*uring_);
     uring_.reset();
   }
-  // Deregister first: once closed, the fd number may be reused by another registration.
-  (void)reg_->deregister(fd_);
-  reg_.reset();
+  // Deregister first: once closed, the fd number may be reused by another registration. (A
+  // completion-mode socket has a registration only if its readiness was asked for.)
+  if (reg_) {
+    (void)reg_->deregister(fd_);
+    reg_.reset();
+  }
   ::close(std::exchange(fd_, -1));
 }
 

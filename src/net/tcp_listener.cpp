@@ -18,17 +18,15 @@ Result<TcpListener> TcpListener::bind(const SocketAddr& addr, int backlog) {
   if (auto r = sys::set_int_option(*fd, SOL_SOCKET, SO_REUSEADDR, 1); !r) return fail(r.error());
   if (auto r = sys::bind(*fd, addr); !r) return fail(r.error());
   if (::listen(*fd, backlog) != 0) return fail(last_error());
-  auto io = detail::PollEvented::create(*fd, Interest::READABLE);
+  auto io = detail::PollEvented::create_tcp(*fd, Interest::READABLE, true);
   if (!io) return io.error();
-  io->enable_completion_mode(true);
   return TcpListener(std::move(*io));
 }
 
 Result<TcpListener> TcpListener::from_fd(OwnedFd fd) {
   if (auto r = sys::set_nonblocking_cloexec(fd.fd()); !r) return r.error();
-  auto io = detail::PollEvented::create(fd.release(), Interest::READABLE);
+  auto io = detail::PollEvented::create_tcp(fd.release(), Interest::READABLE, true);
   if (!io) return io.error();
-  io->enable_completion_mode(true);
   return TcpListener(std::move(*io));
 }
 
@@ -40,7 +38,7 @@ Poll<Result<TcpListener::Accepted>> TcpListener::poll_accept(const Waker& waker)
     if (!fd) return Pending;
     if (!*fd) return Result<Accepted>(fd->error());
     auto peer = sys::peer_addr(**fd);
-    auto io = detail::PollEvented::create(**fd, Interest::READABLE | Interest::WRITABLE, io_.handle());
+    auto io = detail::PollEvented::create_tcp(**fd, Interest::READABLE | Interest::WRITABLE, io_.handle(), false);
     if (!io) return Result<Accepted>(io.error());
     return Result<Accepted>(Accepted(TcpStream(std::move(*io)), peer ? *peer : SocketAddr()));
   }

@@ -11,6 +11,7 @@
 #include "eddy/detail/scheduler.hpp"
 #include "eddy/error.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/runtime.hpp"
 #include "io/driver.hpp"
 
 namespace eddy::net::detail {
@@ -42,8 +43,22 @@ std::size_t total_len(std::span<const ConstBuffer> bufs) noexcept {
 bool has_queued(const UringSocket& s) noexcept { return s.head != BufRing::kNone; }
 
 // Copies queued bytes into `bufs` in order, giving fully read buffers back to the kernel.
+// Precondition: something is queued.
 std::size_t copy_out(UringSocket& s, std::span<const MutableBuffer> bufs) noexcept {
   BufRing& br = *s.bufs;
+  // The common case first (an echo's read): one destination that takes the whole of the only
+  // queued buffer.
+  if (bufs.size() == 1 && s.head == s.tail) {
+    const std::uint16_t bid = s.head;
+    const std::uint32_t avail = br.len(bid) - s.head_off;
+    if (avail <= bufs[0].size()) {
+      std::memcpy(bufs[0].data(), br.data(bid) + s.head_off, avail);
+      s.head = s.tail = BufRing::kNone;
+      s.head_off = 0;
+      br.recycle(bid);
+      return avail;
+    }
+  }
   std::size_t done = 0;
   for (const auto& dst : bufs) {
     std::size_t off = 0;
@@ -92,7 +107,9 @@ void arm(const std::shared_ptr<UringSocket>& s) noexcept {
 
 UringSocket::~UringSocket() {
   // Only reached once no ring reference is left: every accepted fd nobody took is closed here.
-  for (std::size_t i = accepted_head; i < accepted.size(); ++i) ::close(accepted[i]);
+  if (accepted) {
+    for (std::size_t i = accepted->head; i < accepted->fds.size(); ++i) ::close(accepted->fds[i]);
+  }
 }
 
 void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
@@ -101,7 +118,7 @@ void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
       if (detached) {
         ::close(res);
       } else {
-        accepted.push_back(res);
+        accepted->fds.push_back(res);
       }
     } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !detached) {
       err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
@@ -133,10 +150,12 @@ void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
   }
 }
 
-Poll<Result<std::size_t>> uring_poll_read(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
-                                          std::span<const MutableBuffer> bufs) noexcept {
+namespace {
+
+Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                         std::span<const MutableBuffer> bufs) noexcept {
   UringSocket& s = *sp;
-  if (!s.ring->owned_here()) return Result<std::size_t>(not_owner());
+  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   if (has_queued(s) || s.eof || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
     if (has_queued(s)) return Result<std::size_t>(copy_out(s, bufs));
@@ -150,10 +169,10 @@ Poll<Result<std::size_t>> uring_poll_read(const std::shared_ptr<UringSocket>& sp
   return Pending;
 }
 
-Poll<Result<std::size_t>> uring_poll_write(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
-                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
+Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                          std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
   UringSocket& s = *sp;
-  if (!s.ring->owned_here()) return Result<std::size_t>(not_owner());
+  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   if (ticket == nullptr) ticket = &s.poll_ticket;
   if (!s.send) s.send = std::make_shared<UringSendOp>();
   UringSendOp& op = *s.send;
@@ -196,39 +215,89 @@ Poll<Result<std::size_t>> uring_poll_write(const std::shared_ptr<UringSocket>& s
   return Pending;
 }
 
-Result<std::size_t> uring_try_read(UringSocket& s, PollEvented& io, std::span<const MutableBuffer> bufs) noexcept {
-  if (!s.ring->owned_here()) return not_owner();
+// `recv` is the plain syscall for when no recv is armed (nothing can be queued ahead of the
+// socket's bytes then). Without an epoll registration the socket's readiness is not tracked, so
+// the syscall itself says would-block; once registered (its readiness was asked for), try_io
+// keeps the readiness state as in epoll mode (a would-block clears it).
+template <class Recv>
+Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
+  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
+  UringSocket& s = *io.uring();
+  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (has_queued(s)) return copy_out(s, bufs);
   if (s.err != 0) return errno_code(s.err);
   if (s.eof) return std::size_t{0};
   if (!s.in_ring()) {
-    // Nothing armed, so nothing can be queued ahead of the socket's bytes: a plain recv.
-    return io.try_io(Interest::READABLE, [&] { return sys_recv_vectored(io.fd(), bufs, 0); });
+    if (!s.readiness) return recv();
+    return s.readiness->try_io(Interest::READABLE, recv);
   }
-  // The ring owns the socket's bytes; they show up in the queue after the next turn. Clears the
-  // readiness (a would-block in try_io), so readable() waits for the next edge.
-  return io.try_io(Interest::READABLE, []() -> Result<std::size_t> {
-    return std::make_error_code(std::errc::resource_unavailable_try_again);
-  });
+  // The ring owns the socket's bytes; they show up in the queue after the next turn.
+  if (!s.readiness) return io::would_block_error();
+  // Clears the readiness (a would-block in try_io), so readable() waits for the next edge.
+  return s.readiness->try_io(Interest::READABLE, []() -> Result<std::size_t> { return io::would_block_error(); });
 }
 
-Result<std::size_t> uring_try_write(UringSocket& s, PollEvented& io, std::span<const ConstBuffer> bufs) noexcept {
-  if (!s.ring->owned_here()) return not_owner();
-  if (s.send && s.send->in_ring()) return std::make_error_code(std::errc::resource_unavailable_try_again);
+template <class Send>
+Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
+  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
+  UringSocket& s = *io.uring();
+  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
+  if (s.send && s.send->in_ring()) return io::would_block_error();
   // No send in the ring: a direct send keeps the byte order.
-  return io.try_io(Interest::WRITABLE, [&] { return sys_send_vectored(io.fd(), bufs, 0); });
+  if (!s.readiness) return send();
+  return s.readiness->try_io(Interest::WRITABLE, send);
 }
+
+}  // namespace
+
+// Each is reached through the shutdown test of PollEvented::poll_stream (the poll functions) or
+// its try_stream's "nothing ready" test (the try functions): in epoll mode that means the
+// driver shut down, or nothing is ready.
+Poll<Result<std::size_t>> uring_poll_read(PollEvented& io, const Waker& waker, MutableBuffer buf) noexcept {
+  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
+  return poll_read_impl(io.uring(), waker, std::span<const MutableBuffer>(&buf, 1));
+}
+Poll<Result<std::size_t>> uring_poll_read_vectored(PollEvented& io, const Waker& waker,
+                                                   std::span<const MutableBuffer> bufs) noexcept {
+  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
+  return poll_read_impl(io.uring(), waker, bufs);
+}
+Poll<Result<std::size_t>> uring_poll_write(PollEvented& io, const Waker& waker, ConstBuffer buf,
+                                           std::uint64_t* ticket) noexcept {
+  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
+  return poll_write_impl(io.uring(), waker, std::span<const ConstBuffer>(&buf, 1), ticket);
+}
+Poll<Result<std::size_t>> uring_poll_write_vectored(PollEvented& io, const Waker& waker,
+                                                    std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
+  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
+  return poll_write_impl(io.uring(), waker, bufs, ticket);
+}
+Result<std::size_t> uring_try_read(PollEvented& io, MutableBuffer buf) noexcept {
+  return try_read_impl(io, std::span<const MutableBuffer>(&buf, 1), [&] { return sys_recv(io.fd(), buf, 0); });
+}
+Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept {
+  return try_read_impl(io, bufs, [&] { return sys_recv_vectored(io.fd(), bufs, 0); });
+}
+Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept {
+  return try_write_impl(io, [&] { return sys_send(io.fd(), buf, 0); });
+}
+Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept {
+  return try_write_impl(io, [&] { return sys_send_vectored(io.fd(), bufs, 0); });
+}
+
+io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
 
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
   UringSocket& s = *sp;
   if (!s.ring->owned_here()) return Result<int>(not_owner());
-  if (s.accepted_head < s.accepted.size() || s.err != 0) {
+  AcceptQueue& q = *s.accepted;
+  if (q.head < q.fds.size() || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
-    if (s.accepted_head < s.accepted.size()) {
-      const int fd = s.accepted[s.accepted_head++];
-      if (s.accepted_head == s.accepted.size()) {
-        s.accepted.clear();
-        s.accepted_head = 0;
+    if (q.head < q.fds.size()) {
+      const int fd = q.fds[q.head++];
+      if (q.head == q.fds.size()) {
+        q.fds.clear();
+        q.head = 0;
       }
       return Result<int>(fd);
     }
@@ -244,6 +313,10 @@ Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, cons
 
 void uring_close(UringSocket& s) noexcept {
   s.detached = true;
+  if (s.readiness) {
+    (void)s.readiness->deregister(s.fd);  // before the fd is closed (PollEvented::close)
+    s.readiness.reset();
+  }
   s.clear_waker();
   if (s.send) s.send->clear_waker();
   if (!s.ring->is_open() || !s.ring->owned_here()) {
@@ -262,18 +335,53 @@ void uring_close(UringSocket& s) noexcept {
   if (cancelled) s.ring->flush();
 }
 
+std::shared_ptr<UringSocket> make_uring_socket(const std::shared_ptr<io::Handle>& h, int fd, bool listener) {
+  if (!h || !h->sockets_on_ring()) return nullptr;
+  // Only from the thread running this runtime (block_on), which owns the ring; a socket made
+  // elsewhere (a runtime merely entered) stays in readiness mode.
+  auto& ctx = eddy::detail::context();
+  if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle || ctx.scheduler->driver().io != h) return nullptr;
+  if (!h->ring()->claim()) return nullptr;
+  return std::make_shared<UringSocket>(*h->ring(), fd, listener);
+}
+
 // --- PollEvented's completion-mode hooks ---------------------------------------------------
 
 void PollEvented::enable_completion_mode(bool listener) {
   if (fd_ < 0 || uring_ || !reg_) return;
-  const auto& h = handle();
-  if (!h || !h->sockets_on_ring()) return;
-  // Only from the thread running this runtime (block_on), which owns the ring; a socket made
-  // elsewhere (a runtime merely entered) stays in readiness mode.
-  auto& ctx = eddy::detail::context();
-  if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle || ctx.scheduler->driver().io != h) return;
-  if (!h->ring()->claim()) return;
-  uring_ = std::make_shared<UringSocket>(*h->ring(), fd_, listener);
+  auto u = make_uring_socket(reg_->handle(), fd_, listener);
+  if (!u) return;
+  // Leave epoll: from here the socket's bytes come through the ring only (its readiness, if
+  // asked for later, registers it again: ensure_registered).
+  auto handle = reg_->handle();
+  (void)reg_->deregister(fd_);
+  reg_.emplace(io::Registration::detached(std::move(handle)));
+  uring_ = std::move(u);
+}
+
+Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
+                                            bool listener) {
+  if (auto u = make_uring_socket(handle, fd, listener)) {
+    return PollEvented(fd, io::Registration::detached(handle), std::move(u));
+  }
+  return create(fd, interest, handle);
+}
+
+Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, bool listener) {
+  auto rt = RuntimeHandle::try_current();
+  if (!rt) {
+    ::close(fd);
+    return Error::no_runtime;
+  }
+  return create_tcp(fd, interest, rt->io_handle(), listener);
+}
+
+Result<void> PollEvented::register_late() noexcept {
+  if (uring_->readiness) return {};
+  auto reg = io::Registration::create(reg_->handle(), fd_, Interest::READABLE | Interest::WRITABLE);
+  if (!reg) return reg.error();
+  uring_->readiness = std::make_unique<io::Registration>(std::move(*reg));
+  return {};
 }
 
 }  // namespace eddy::net::detail

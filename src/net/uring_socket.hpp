@@ -16,6 +16,11 @@
 //   writer's own result from an abandoned one, which is dropped.
 // - Detached (the socket closed): queued buffers went back to the BufRing, the ops were asked to
 //   cancel; a CQE arriving later recycles its buffer or closes its accepted fd.
+// - No epoll registration: the socket's bytes and connections reach it through its CQEs only
+//   (its PollEvented holds a detached registration, io::Registration::detached). It joins epoll
+//   (`readiness`) the first time its readiness is asked for (readable(), writable(), ready(),
+//   peek, poll_*_ready); until then no readiness event is ever dispatched for it and it holds no
+//   ScheduledIo of its own.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,7 @@
 #include <span>
 #include <vector>
 
+#include "eddy/io/detail/registration.hpp"
 #include "eddy/net/buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/result.hpp"
@@ -43,10 +49,18 @@ class UringSendOp final : public io::uring::Op {
   bool claimed = true;    // its result was taken (or dropped)
 };
 
+// A listener's accepted fds not yet taken, oldest at `head` (streams have none: a pointer).
+struct AcceptQueue {
+  std::vector<int> fds;
+  std::size_t head = 0;
+};
+
 class UringSocket final : public io::uring::Op {
  public:
-  UringSocket(io::uring::Ring& r, int socket_fd, bool is_listener) noexcept
-      : ring(&r), bufs(r.buffers()), fd(socket_fd), listener(is_listener) {}
+  UringSocket(io::uring::Ring& r, int socket_fd, bool is_listener)
+      : ring(&r), bufs(r.buffers()), fd(socket_fd), listener(is_listener) {
+    if (listener) accepted = std::make_unique<AcceptQueue>();
+  }
   ~UringSocket() override;
   bool in_ring() const noexcept { return Op::in_ring(); }
 
@@ -61,9 +75,11 @@ class UringSocket final : public io::uring::Op {
   std::uint16_t head = io::uring::BufRing::kNone;
   std::uint16_t tail = io::uring::BufRing::kNone;
   std::uint32_t head_off = 0;
-  // Listener: accepted fds not yet taken, oldest at accepted_head.
-  std::vector<int> accepted;
-  std::size_t accepted_head = 0;
+  // Listener only.
+  std::unique_ptr<AcceptQueue> accepted;
+  // The epoll registration made when the socket's readiness is first asked for (null before):
+  // readiness waits only; its bytes still come through the ring.
+  std::unique_ptr<io::Registration> readiness;
   // Stream: the send op (made by the first write), and the ticket of poll-style writers.
   std::shared_ptr<UringSendOp> send;
   std::uint64_t poll_ticket = 0;
@@ -76,6 +92,11 @@ class UringSocket final : public io::uring::Op {
 // Arms the multishot accept if needed; the next accepted fd (SOCK_NONBLOCK|SOCK_CLOEXEC), its
 // error, or Pending with `waker` kept. Ready values take one unit of budget.
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& s, const Waker& waker) noexcept;
+
+// Completion-mode state for TCP socket `fd` on `handle`'s driver, or null when the socket must
+// stay in readiness mode: the driver does not run sockets on the ring, or the calling thread
+// does not run that runtime (and so cannot own its ring), or the ring is closed.
+std::shared_ptr<UringSocket> make_uring_socket(const std::shared_ptr<io::Handle>& handle, int fd, bool listener);
 
 // Detaches `s` from its socket (PollEvented::close, before the fd is closed).
 void uring_close(UringSocket& s) noexcept;

@@ -108,11 +108,11 @@ bool Ring::claim() noexcept {
         // io_uring_enable_rings but does not export it: the register call is the same.)
         if (io_uring_register(ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0) return false;
       }
-      owner_ = std::this_thread::get_id();
+      owner_ = &tl_thread_tag;
       claimed_.store(true, std::memory_order_release);
     }
   }
-  return open_ && owner_ == std::this_thread::get_id();
+  return open_ && owner_ == &tl_thread_tag;
 }
 
 io_uring_sqe* Ring::get_sqe() {
@@ -227,7 +227,7 @@ void Ring::shutdown() {
     close_ring();
     return;
   }
-  if (claimed_.load(std::memory_order_acquire) && owner_ != std::this_thread::get_id() && (in_flight_ | cancels_) != 0) {
+  if (claimed_.load(std::memory_order_acquire) && owner_ != &tl_thread_tag && (in_flight_ | cancels_) != 0) {
     // Only the owner may enter this ring (SINGLE_ISSUER, DEFER_TASKRUN). Freeing the ops now
     // would let the kernel finish a read into freed memory, so they are left alive (each keeps
     // itself through ring_ref_): a deliberate leak, said once, for a misuse (docs/io-uring.md).

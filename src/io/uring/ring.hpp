@@ -31,6 +31,10 @@
 
 namespace eddy::io::uring {
 
+// One per thread; its address identifies the thread (Ring::owned_here). Like a thread id, the
+// address of an exited thread's tag may be reused by a later thread.
+inline thread_local char tl_thread_tag = 0;
+
 // How the ring is made; the test seams force each kind of refusal.
 struct Config {
   unsigned entries = 256;
@@ -77,7 +81,7 @@ class Ring {
   bool is_open() const noexcept { return open_; }
   // The calling thread is the ring's owner (the driver touches the ring only then).
   bool owned_here() const noexcept {
-    return claimed_.load(std::memory_order_acquire) && owner_ == std::this_thread::get_id();
+    return claimed_.load(std::memory_order_acquire) && owner_ == &tl_thread_tag;
   }
 
   // Owner thread only. An SQE for `op`, already tagged with it; the caller fills in the opcode.
@@ -121,7 +125,10 @@ class Ring {
   // Set once, by the first claim, under claim_mutex_; `claimed_` (release) publishes owner_.
   eddy::detail::sync::Atomic<bool> claimed_{false};
   eddy::detail::sync::Mutex claim_mutex_;
-  std::thread::id owner_{};
+  // The owner thread, named by the address of its tl_thread_tag: a TLS address compare is two
+  // instructions where std::this_thread::get_id() is a call (pthread_self), and owned_here() runs
+  // on every completion-mode socket call.
+  const char* owner_ = nullptr;
   std::uint32_t pending_ = 0;
   std::uint32_t in_flight_ = 0;
   std::uint32_t cancels_ = 0;

@@ -46,6 +46,16 @@ class Registration {
  public:
   // Registers `fd` with the driver behind `handle`. On failure nothing is registered.
   static Result<Registration> create(std::shared_ptr<Handle> handle, int fd, Interest interest);
+  // A registration of no fd on `handle`'s driver, for a resource that takes no readiness events
+  // (a TCP socket in io_uring completion mode): its ScheduledIo is one process-wide resource,
+  // shut down from the start and never given to the backend. Invariant: nothing ever changes
+  // its word (no event reaches it; its readiness is never cleared, since every poll of it stops
+  // at the shutdown test, and try_io finds nothing ready) and no waker is ever stored in it
+  // (wait_if_pending and poll_readiness see it ready). So the readiness fast paths' existing
+  // shutdown test is the only test a detached registration costs them. deregister() does
+  // nothing; Readiness waiters on it see shutdown.
+  static Registration detached(std::shared_ptr<Handle> handle) noexcept;
+  bool is_detached() const noexcept;
 
   Registration(Registration&&) noexcept = default;
   Registration& operator=(Registration&& o) noexcept {
@@ -60,6 +70,7 @@ class Registration {
   ~Registration();
 
   // Removes the fd from the driver (see Handle::deregister_source). Call before closing the fd.
+  // Nothing to remove for a detached registration.
   Result<void> deregister(int fd);
 
   // Poll-style readiness (one waker slot per direction). A shut-down driver gives

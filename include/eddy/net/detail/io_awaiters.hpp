@@ -128,7 +128,11 @@ class ReadyAwaiter : public eddy::detail::PollAwaiter<ReadyAwaiter, Result<Ready
   ReadyAwaiter(PollEvented& io, Interest interest) noexcept : io_(&io), interest_(interest) {}
   ReadyAwaiter(ReadyAwaiter&& o) noexcept : io_(o.io_), interest_(o.interest_) {}
   Poll<Result<Ready>> poll(const Waker& waker) noexcept {
-    if (!readiness_) readiness_.emplace(io_->registration().scheduled_io(), interest_);
+    if (!readiness_) {
+      // A completion-mode TCP socket joins epoll now (PollEvented::ensure_registered).
+      if (auto r = io_->ensure_registered(); !r) return Result<Ready>(r.error());
+      readiness_.emplace(io_->registration().scheduled_io(), interest_);
+    }
     auto ev = readiness_->poll(waker);
     if (!ev) return Pending;
     if (ev->is_shutdown) return Result<Ready>(Error::shutdown);
@@ -185,7 +189,10 @@ class ReadinessIoAwaiter : public eddy::detail::PollAwaiter<ReadinessIoAwaiter<F
 
   Poll<R> poll(const Waker& waker) {
     for (;;) {
-      if (!readiness_) readiness_.emplace(io_->registration().scheduled_io(), interest_);
+      if (!readiness_) {
+        if (auto e = io_->ensure_registered(); !e) return R(e.error());  // see ReadyAwaiter
+        readiness_.emplace(io_->registration().scheduled_io(), interest_);
+      }
       auto ev = readiness_->poll(waker);
       if (!ev) return Pending;
       readiness_.reset();

@@ -109,15 +109,26 @@ inline std::size_t vectored_len(std::span<const Buffer> bufs) noexcept {
 }
 
 class PollEvented;
-// io_uring completion mode of a TCP socket (src/net/uring_socket.hpp): null on every socket in
-// epoll mode, so the readiness paths below pay one pointer test for it.
+// io_uring completion mode of a TCP socket (src/net/uring_socket.hpp). Such a socket holds a
+// detached registration (io::Registration::detached: a resource shut down from the start, never
+// in epoll), so the epoll fast paths below need no test of their own for it: a stream poll stops
+// at the shutdown test it already makes, and a try_* at its "nothing ready" test, and only there
+// (out of the hot path) do these functions tell completion mode from a real shutdown / not
+// ready. Their arguments travel in registers (no span built from the caller's buffer's address).
 class UringSocket;
-Poll<Result<std::size_t>> uring_poll_read(const std::shared_ptr<UringSocket>& s, const Waker& waker,
-                                          std::span<const MutableBuffer> bufs) noexcept;
-Poll<Result<std::size_t>> uring_poll_write(const std::shared_ptr<UringSocket>& s, const Waker& waker,
-                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept;
-Result<std::size_t> uring_try_read(UringSocket& s, PollEvented& io, std::span<const MutableBuffer> bufs) noexcept;
-Result<std::size_t> uring_try_write(UringSocket& s, PollEvented& io, std::span<const ConstBuffer> bufs) noexcept;
+Poll<Result<std::size_t>> uring_poll_read(PollEvented& io, const Waker& waker, MutableBuffer buf) noexcept;
+Poll<Result<std::size_t>> uring_poll_read_vectored(PollEvented& io, const Waker& waker,
+                                                   std::span<const MutableBuffer> bufs) noexcept;
+Poll<Result<std::size_t>> uring_poll_write(PollEvented& io, const Waker& waker, ConstBuffer buf,
+                                           std::uint64_t* ticket) noexcept;
+Poll<Result<std::size_t>> uring_poll_write_vectored(PollEvented& io, const Waker& waker,
+                                                    std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept;
+Result<std::size_t> uring_try_read(PollEvented& io, MutableBuffer buf) noexcept;
+Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept;
+Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept;
+Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept;
+// The late epoll registration of a completion-mode socket (null until its readiness is asked for).
+io::Registration* uring_readiness(const UringSocket& s) noexcept;
 
 class PollEvented {
  public:
@@ -148,9 +159,26 @@ class PollEvented {
   PollEvented& operator=(const PollEvented&) = delete;
   ~PollEvented() { close(); }
 
+  // TCP sockets (streams, and listeners with `listener`): in io_uring completion mode, without
+  // an epoll registration, when the driver runs sockets on the ring and the calling thread runs
+  // that runtime (see enable_completion_mode); otherwise as create(). Same errors.
+  static Result<PollEvented> create_tcp(int fd, Interest interest, bool listener);
+  static Result<PollEvented> create_tcp(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
+                                        bool listener);
+
   bool valid() const noexcept { return fd_ >= 0; }
   int fd() const noexcept { return fd_; }
-  io::Registration& registration() noexcept { return *reg_; }
+  // The registration that readiness waits use (ReadyAwaiter, peek). In completion mode that is
+  // a second, real registration made on first use by ensure_registered() (epoll_ctl ADD, once),
+  // which must have succeeded before this is called.
+  io::Registration& registration() noexcept {
+    if (uring_) [[unlikely]] return *uring_readiness(*uring_);
+    return *reg_;
+  }
+  Result<void> ensure_registered() noexcept {
+    if (!uring_) [[likely]] return {};
+    return register_late();
+  }
   const std::shared_ptr<io::Handle>& handle() const noexcept { return reg_->handle(); }
 
   // Deregisters and closes now (idempotent). In completion mode it first detaches the socket's
@@ -159,78 +187,89 @@ class PollEvented {
 
   // Puts this TCP socket in io_uring completion mode when its driver runs sockets on the ring
   // (Builder::io_backend) and the calling thread runs that runtime and owns its ring; otherwise
-  // it stays in readiness mode. `listener`: accept instead of recv. Called once, at creation.
+  // it stays in readiness mode. `listener`: accept instead of recv. A socket registered with
+  // epoll (a connected stream: connect waits for writability) leaves epoll here. Called at
+  // creation; a no-op on a socket already in completion mode.
   void enable_completion_mode(bool listener);
   // In io_uring completion mode (null: readiness mode).
   const std::shared_ptr<UringSocket>& uring() const noexcept { return uring_; }
 
   // Stream read/write with the short-read/short-write trick (see the file comment). In
-  // completion mode: uring_socket.hpp.
+  // completion mode: uring_socket.hpp (reached through the shutdown test; see above).
   Poll<Result<std::size_t>> poll_read(const Waker& waker, MutableBuffer buf) noexcept {
-    if (uring_) [[unlikely]] return uring_poll_read(uring_, waker, std::span<const MutableBuffer>(&buf, 1));
-    return poll_stream(waker, io::Direction::Read, buf.size(), [&] { return sys_recv(fd_, buf, 0); });
+    return poll_stream(
+        waker, io::Direction::Read, buf.size(), [&] { return sys_recv(fd_, buf, 0); },
+        [&] { return uring_poll_read(*this, waker, buf); });
   }
   // `ticket` (completion mode only) names the caller's submitted send; see uring_socket.hpp.
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf, std::uint64_t* ticket = nullptr) noexcept {
-    if (uring_) [[unlikely]] return uring_poll_write(uring_, waker, std::span<const ConstBuffer>(&buf, 1), ticket);
-    return poll_stream(waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); });
+    return poll_stream(
+        waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); },
+        [&] { return uring_poll_write(*this, waker, buf, ticket); });
   }
 
   // Vectored stream read/write: one recvmsg/sendmsg over up to kMaxIoVecs buffers, with the
   // same short-transfer rule as poll_read/poll_write.
   Poll<Result<std::size_t>> poll_read_vectored(const Waker& waker, std::span<const MutableBuffer> bufs) noexcept {
-    if (uring_) [[unlikely]] return uring_poll_read(uring_, waker, bufs);
-    return poll_stream(waker, io::Direction::Read, vectored_len(bufs), [&] { return sys_recv_vectored(fd_, bufs, 0); });
+    return poll_stream(
+        waker, io::Direction::Read, vectored_len(bufs), [&] { return sys_recv_vectored(fd_, bufs, 0); },
+        [&] { return uring_poll_read_vectored(*this, waker, bufs); });
   }
   Poll<Result<std::size_t>> poll_write_vectored(const Waker& waker, std::span<const ConstBuffer> bufs,
                                                 std::uint64_t* ticket = nullptr) noexcept {
-    if (uring_) [[unlikely]] return uring_poll_write(uring_, waker, bufs, ticket);
-    return poll_stream(waker, io::Direction::Write, vectored_len(bufs), [&] { return sys_send_vectored(fd_, bufs, 0); });
+    return poll_stream(
+        waker, io::Direction::Write, vectored_len(bufs), [&] { return sys_send_vectored(fd_, bufs, 0); },
+        [&] { return uring_poll_write_vectored(*this, waker, bufs, ticket); });
   }
   Result<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) noexcept {
-    if (uring_) [[unlikely]] return uring_try_read(*uring_, *this, bufs);
-    return try_io(Interest::READABLE, [&] { return sys_recv_vectored(fd_, bufs, 0); });
+    return try_stream(
+        Interest::READABLE, [&] { return sys_recv_vectored(fd_, bufs, 0); },
+        [&] { return uring_try_read_vectored(*this, bufs); });
   }
   Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) noexcept {
-    if (uring_) [[unlikely]] return uring_try_write(*uring_, *this, bufs);
-    return try_io(Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); });
+    return try_stream(
+        Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); },
+        [&] { return uring_try_write_vectored(*this, bufs); });
   }
 
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
   // writes with try_write after every read.
   Result<std::size_t> try_read(MutableBuffer buf) noexcept {
-    if (uring_) [[unlikely]] return uring_try_read(*uring_, *this, std::span<const MutableBuffer>(&buf, 1));
-    return try_io(Interest::READABLE, [&] { return sys_recv(fd_, buf, 0); });
+    return try_stream(
+        Interest::READABLE, [&] { return sys_recv(fd_, buf, 0); }, [&] { return uring_try_read(*this, buf); });
   }
   Result<std::size_t> try_write(ConstBuffer buf) noexcept {
-    if (uring_) [[unlikely]] return uring_try_write(*uring_, *this, std::span<const ConstBuffer>(&buf, 1));
-    return try_io(Interest::WRITABLE, [&] { return sys_send(fd_, buf, 0); });
+    return try_stream(
+        Interest::WRITABLE, [&] { return sys_send(fd_, buf, 0); }, [&] { return uring_try_write(*this, buf); });
   }
 
   // The awaiters' first look (see PollAwaiter): true when `direction` is not ready and
-  // `waker` is now registered for it; false when it may be ready (then poll for real, which is
-  // always the case in completion mode: readiness says nothing about the ring's queue).
+  // `waker` is now registered for it; false when it may be ready (then poll for real). A
+  // completion-mode socket's detached registration always says "may be ready".
   bool wait_if_pending(const Waker& waker, io::Direction direction) noexcept {
-    if (uring_) [[unlikely]] return false;
     return reg_->scheduled_io().wait_if_pending(waker, direction);
   }
 
   // Waits for `direction`, runs `f` (returning a Result), and repeats while `f` would block,
   // clearing readiness each time. One unit of budget per call of `f` that does not block.
+  // Not for completion mode (its registration is detached: Error::shutdown).
   template <class F>
   auto poll_io(const Waker& waker, io::Direction direction, F&& f) -> Poll<std::invoke_result_t<F&>> {
     return reg_->poll_io(waker, direction, std::forward<F>(f));
   }
 
-  // Poll-style readiness of one direction (consumes budget when ready).
+  // Poll-style readiness of one direction (consumes budget when ready). Registers a
+  // completion-mode socket with epoll first (ensure_registered).
   Poll<Result<Ready>> poll_ready(const Waker& waker, io::Direction direction) noexcept {
-    auto ev = reg_->poll_ready(waker, direction);
+    if (auto r = ensure_registered(); !r) [[unlikely]] return Result<Ready>(r.error());
+    auto ev = registration().poll_ready(waker, direction);
     if (ev.is_pending()) return Pending;
     if (!*ev) return Result<Ready>(ev->error());
     return Result<Ready>((*ev)->ready);
   }
 
   // Runs `f` only when ready for `interest`; a would-block result clears that readiness.
+  // Not for completion mode (nothing is ever ready on its detached registration).
   template <class F>
   auto try_io(Interest interest, F&& f) -> std::invoke_result_t<F&> {
     return reg_->try_io(interest, std::forward<F>(f));
@@ -238,20 +277,48 @@ class PollEvented {
 
  private:
   // One stream transfer of up to `len` bytes by `op` under `direction`'s readiness: a short
-  // transfer clears readiness at once, would-block clears it and waits again.
-  template <class Op>
-  Poll<Result<std::size_t>> poll_stream(const Waker& waker, io::Direction direction, std::size_t len, Op op) noexcept {
+  // transfer clears readiness at once, would-block clears it and waits again. Registration's
+  // poll_io with its poll_ready written out, so that its shutdown test can lead to `other`:
+  // completion mode (uring_socket.hpp), or Error::shutdown (the driver shut down).
+  template <class Op, class Other>
+  Poll<Result<std::size_t>> poll_stream(const Waker& waker, io::Direction direction, std::size_t len, Op op,
+                                        Other other) noexcept {
     io::Registration& reg = *reg_;
-    return reg.poll_io(waker, direction, [&](io::ReadyEvent ev) {
-      auto r = op();
-      if (r && *r != 0 && *r < len) reg.clear_readiness(ev);
-      return r;
-    });
+    for (;;) {
+      if (!coop::has_budget(waker)) return Pending;
+      Poll<io::ReadyEvent> ev = reg.scheduled_io().poll_readiness(waker, direction);
+      if (ev.is_pending()) return Pending;
+      if (ev->is_shutdown) [[unlikely]] return other();
+      coop::consume_one();
+      Result<std::size_t> r = op();
+      if (r) {
+        if (*r != 0 && *r < len) reg.clear_readiness(*ev);
+        return r;
+      }
+      if (!io::is_would_block(r.error())) return r;
+      coop::restore_one();
+      reg.clear_readiness(*ev);
+    }
+  }
+  // Registration's try_io, whose "nothing ready" test leads to `other`: completion mode, or
+  // would-block.
+  template <class F, class Other>
+  Result<std::size_t> try_stream(Interest interest, F f, Other other) noexcept {
+    io::Registration& reg = *reg_;
+    const io::ReadyEvent ev = reg.scheduled_io().ready_event(interest);
+    if (ev.ready.is_empty()) [[unlikely]] return other();
+    Result<std::size_t> r = f();
+    if (!r && io::is_would_block(r.error())) reg.clear_readiness(ev);
+    return r;
   }
 
   PollEvented(int fd, io::Registration reg) noexcept : fd_(fd), reg_(std::move(reg)) {}
+  PollEvented(int fd, io::Registration reg, std::shared_ptr<UringSocket> uring) noexcept
+      : fd_(fd), reg_(std::move(reg)), uring_(std::move(uring)) {}
+  Result<void> register_late() noexcept;
 
   int fd_ = -1;
+  // Always set while fd_ is: the driver registration, or in completion mode a detached one.
   std::optional<io::Registration> reg_;
   std::shared_ptr<UringSocket> uring_;  // completion mode only
 };
