@@ -1,5 +1,7 @@
 #include "eddy/io/detail/registration.hpp"
 
+#include <new>
+
 #include "io/driver.hpp"
 
 namespace eddy::io {
@@ -10,7 +12,8 @@ namespace {
 // pointer keeps its first reference, so the count never reaches 0.
 ScheduledIo& detached_io() noexcept {
   static ScheduledIo* const io = [] {
-    auto* p = new ScheduledIo();
+    auto* p = ScheduledIo::create(false);
+    if (p == nullptr) throw std::bad_alloc();  // once per process, at the first use: terminates
     p->shutdown();
     return p;
   }();
