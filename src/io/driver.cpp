@@ -153,7 +153,10 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   int timeout = ring_ready ? 0 : timeout_ms(max_wait);
   // The kernel refused the flush or the last reap: enter it again within 1 ms rather than sleep
   // on completions it was never given or that it still holds (docs/io-uring.md, refusals).
-  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] timeout = 1;
+  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] {
+    timeout = 1;
+    max_wait = std::chrono::milliseconds(1);
+  }
   // The deadline is only needed to re-arm the wait after EINTR. Saturate it: a caller may pass a
   // huge wait (nanoseconds::max() for "as long as possible"), and now + that overflows.
   Clock::time_point deadline{};

@@ -314,7 +314,10 @@ int Ring::get_events() noexcept {
   // caps its next wait and enters again (must_retry()). Nothing is lost; the work is only late.
   const int fault = injected_fault(EnterSite::get_events);
   const int rc = fault != 0 ? -fault : io_uring_get_events(&ring_);
-  if (rc < 0) [[unlikely]] events_owed_ = true;
+  if (rc < 0) [[unlikely]] {
+    events_owed_ = true;
+    refusal_ = -rc;
+  }
   return rc;
 }
 
@@ -353,8 +356,9 @@ void Ring::shutdown() {
     drain();  // refused ops complete here, and so does anything already done
     if ((in_flight_ | cancels_) == 0) break;
     int rc = 0;
-    if (submitted && !cancel_any && !events_owed_) {
-      // Blocks until at least one CQE is there (runs deferred task work first).
+    if (submitted && !cancel_any) {
+      // Blocks until at least one CQE is there (runs deferred task work first, so it also
+      // brings in what a refused get_events left with the kernel).
       const int fault = injected_fault(EnterSite::wait_cqe);
       io_uring_cqe* cqe = nullptr;
       rc = fault != 0 ? -fault : io_uring_wait_cqe(&ring_, &cqe);
