@@ -72,9 +72,10 @@ class FaultPlan {
       s.calls = 0;
       s.injected = 0;
     }
-    eddy::io::uring::set_fault_hook_for_test(&plan_hook);
+    // (Under scripts/faults the interposer's hook is installed: it is put back afterwards.)
+    previous_ = eddy::io::uring::set_fault_hook_for_test(&plan_hook);
   }
-  ~FaultPlan() { eddy::io::uring::set_fault_hook_for_test(nullptr); }
+  ~FaultPlan() { eddy::io::uring::set_fault_hook_for_test(previous_); }
   FaultPlan(const FaultPlan&) = delete;
   FaultPlan& operator=(const FaultPlan&) = delete;
 
@@ -89,6 +90,9 @@ class FaultPlan {
   void stop(EnterSite s) { g_sites[static_cast<std::size_t>(s)].left = 0; }
   int injected(EnterSite s) const { return g_sites[static_cast<std::size_t>(s)].injected.load(); }
   int calls(EnterSite s) const { return g_sites[static_cast<std::size_t>(s)].calls.load(); }
+
+ private:
+  eddy::io::uring::FaultHook previous_ = nullptr;
 };
 
 std::unique_ptr<eddy::Runtime> file_ring_rt() { return eddy_test::fs_runtime(eddy::FileBackend::io_uring); }
