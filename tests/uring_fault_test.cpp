@@ -158,13 +158,18 @@ TEST(UringFaults, TransientSubmitRefusalsAreRetriedAndLoseNothing) {
       FaultPlan plan;
       // More refusals in a row than one turn tries (4): the SQEs wait for later turns.
       plan.refuse(EnterSite::submit, err, 10);
-      rt->block_on([](std::string p) -> Task<void> {
-        CO_ASSERT_OK(co_await fs::write(p, block_data()));
-        auto f = co_await fs::File::open(p);
-        CO_ASSERT_OK(f);
-        std::vector<std::error_code> errors;
-        EXPECT_EQ(co_await read_all_blocks(*f, &errors), kBlocks);
-        EXPECT_TRUE(errors.empty());
+      rt->block_on([](std::string path) -> Task<void> {
+        // Bounded: without the driver's capped wait the refused SQEs would wait for ever.
+        auto body = [](std::string p) -> Task<void> {
+          CO_ASSERT_OK(co_await fs::write(p, block_data()));
+          auto f = co_await fs::File::open(p);
+          CO_ASSERT_OK(f);
+          std::vector<std::error_code> errors;
+          EXPECT_EQ(co_await read_all_blocks(*f, &errors), kBlocks);
+          EXPECT_TRUE(errors.empty());
+        };
+        auto r = co_await eddy::time::timeout(10s, body(path));
+        CO_ASSERT_OK(r);
       }(dir.join("f")));
       EXPECT_EQ(plan.injected(EnterSite::submit), 10);
       EXPECT_EQ(metrics(*rt).uring_in_flight(), 0u);

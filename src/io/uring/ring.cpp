@@ -10,7 +10,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "eddy/detail/fatal.hpp"
 #include "eddy/error.hpp"
 #include "io/uring/fault_seam.hpp"
 
