@@ -292,6 +292,7 @@ TEST(UringFaults, ShutdownWaitsOutRefusedSubmissions) {
 }
 
 TEST(UringFaults, ShutdownWaitsOutRefusedWaits) {
+  int waited = 0;
   for (int err : {EINTR, EAGAIN, EBUSY, ENOMEM}) {
     SCOPED_TRACE(err);
     FaultPlan plan;
@@ -303,10 +304,16 @@ TEST(UringFaults, ShutdownWaitsOutRefusedWaits) {
           p.refuse(EnterSite::wait_cqe, err, 3);
         },
         plan);
-    if (plan.calls(EnterSite::get_events) == 0) GTEST_SKIP() << "no DEFER_TASKRUN: completions need no wait";
+    // Whether the shutdown needs to wait at all depends on the kernel's timing: with
+    // DEFER_TASKRUN the cancelled reads usually complete as task work that only a wait runs
+    // (every time in the release build here), but under TSan's slower clock some were found
+    // already posted. When it waits, its first three waits are refused and waited out.
+    if (plan.calls(EnterSite::wait_cqe) == 0) continue;
+    ++waited;
     EXPECT_EQ(plan.injected(EnterSite::wait_cqe), 3);
     EXPECT_GT(plan.calls(EnterSite::wait_cqe), 3);
   }
+  if (waited == 0) GTEST_SKIP() << "no shutdown here needed io_uring_wait_cqe";
 }
 
 TEST(UringFaults, ARefusedRegistrationIsARefusalOrAPoolFallbackNeverAnAbort) {
