@@ -147,10 +147,16 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   bool ring_ready = false;
   if (ring_busy) [[unlikely]] {
     if (ring->has_pending()) ring->flush();
-    ring_ready = ring->cq_ready();
+    ring_ready = ring->cq_ready() || ring->has_failed();
   }
 
   int timeout = ring_ready ? 0 : timeout_ms(max_wait);
+  // The kernel refused the flush or the last reap: enter it again within 1 ms rather than sleep
+  // on completions it was never given or that it still holds (docs/io-uring.md, refusals).
+  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] {
+    timeout = 1;
+    max_wait = std::chrono::milliseconds(1);
+  }
   // The deadline is only needed to re-arm the wait after EINTR. Saturate it: a caller may pass a
   // huge wait (nanoseconds::max() for "as long as possible"), and now + that overflows.
   Clock::time_point deadline{};
@@ -200,7 +206,9 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   // After the readiness events: reap every completion (with DEFER_TASKRUN, running the kernel's
   // deferred work first). The eventfd fires for each batch of completions, so a turn whose
   // eventfd did not fire and whose CQ is empty has nothing to reap.
-  if (ring_busy && (ring_ready || ring->cq_ready())) [[unlikely]] report.completions = ring->drain();
+  if (ring_busy && (ring_ready || ring->cq_ready() || ring->must_retry())) [[unlikely]] {
+    report.completions = ring->drain();
+  }
   return report;
 }
 

@@ -22,9 +22,15 @@
 // an in-process socket pair has no network to reset it); and never a spurious EAGAIN on an
 // edge-triggered socket: the kernel
 // does not report EAGAIN while data is pending, and an edge-triggered reactor that trusted a
-// fake one would wait for an edge that never comes. epoll_wait gets EINTR only. io_uring_enter
-// is not interposed: liburing enters the kernel with its own syscall instruction, not through
-// libc, so an LD_PRELOAD library never sees it.
+// fake one would wait for an edge that never comes. epoll_wait gets EINTR only.
+//
+// io_uring_enter cannot be interposed (liburing enters the kernel with its own syscall
+// instruction, not through libc): eddy's ring asks `eddy_fault_io_uring_enter` below instead,
+// through its fault seam (src/io/uring/fault_seam.hpp), before each submit, get_events and
+// wait_cqe. Transparent mode refuses those with EINTR, EAGAIN or EBUSY (the kernel's transient
+// refusals: nothing consumed, retry); hard mode also with ENOMEM (the ops whose SQEs were not
+// taken fail with it). The register calls are never refused here (that is setup: the Builder's
+// seams and tests/uring_fault_test.cpp force those refusals). Stats add one line per errno.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -41,9 +47,14 @@
 
 namespace {
 
-enum Fn { kEpollWait, kAccept4, kRecv, kRecvfrom, kRecvmsg, kSend, kSendto, kSendmsg, kRead, kWrite, kFnCount };
-const char* const kFnNames[kFnCount] = {"epoll_wait", "accept4", "recv", "recvfrom", "recvmsg",
-                                        "send", "sendto", "sendmsg", "read", "write"};
+enum Fn { kEpollWait, kAccept4, kRecv, kRecvfrom, kRecvmsg, kSend, kSendto, kSendmsg, kRead, kWrite, kUringEnter, kFnCount };
+const char* const kFnNames[kFnCount] = {"epoll_wait", "accept4", "recv", "recvfrom", "recvmsg", "send",
+                                        "sendto",     "sendmsg", "read", "write",    "io_uring_enter"};
+
+// The errnos io_uring_enter is refused with (the first three in transparent mode).
+constexpr int kUringErrnos[] = {EINTR, EAGAIN, EBUSY, ENOMEM};
+const char* const kUringErrnoNames[] = {"EINTR", "EAGAIN", "EBUSY", "ENOMEM"};
+std::atomic<std::uint64_t> g_uring_faults[4];
 
 struct Config {
   bool enabled = false;
@@ -76,6 +87,10 @@ void write_stats() {
     const auto c = g_calls[i].load();
     if (c != 0) std::fprintf(f, "%s calls=%llu faults=%llu\n", kFnNames[i], static_cast<unsigned long long>(c),
                              static_cast<unsigned long long>(g_faults[i].load()));
+  }
+  for (int i = 0; i < 4; ++i) {
+    const auto n = g_uring_faults[i].load();
+    if (n != 0) std::fprintf(f, "io_uring_enter/%s calls=0 faults=%llu\n", kUringErrnoNames[i], static_cast<unsigned long long>(n));
   }
   std::fclose(f);
 }
@@ -259,6 +274,19 @@ ssize_t write(int fd, const void* buf, size_t n) {
   static auto f = real<ssize_t (*)(int, const void*, size_t)>("write");
   FAIL_IF(kWrite, fd);
   return f(fd, buf, n);
+}
+
+// Asked by eddy's ring before it enters the kernel (site: 0 submit, 1 get_events, 2 wait_cqe,
+// 3 register). Returns 0 (go ahead) or the errno to fail with; the ring then makes no call.
+int eddy_fault_io_uring_enter(int site) {
+  if (!g_cfg.enabled || site < 0 || site > 2) return 0;
+  g_calls[kUringEnter].fetch_add(1, std::memory_order_relaxed);
+  if (draw() >= g_cfg.threshold) return 0;
+  const std::uint64_t pick = draw() >> 8;
+  const unsigned i = static_cast<unsigned>(pick % (g_cfg.hard ? 4 : 3));
+  g_faults[kUringEnter].fetch_add(1, std::memory_order_relaxed);
+  g_uring_faults[i].fetch_add(1, std::memory_order_relaxed);
+  return kUringErrnos[i];
 }
 
 }  // extern "C"

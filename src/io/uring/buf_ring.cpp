@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include "io/uring/fault_seam.hpp"
+
 namespace eddy::io::uring {
 
 std::error_code BufRing::create(io_uring& ring, unsigned count, unsigned size, std::unique_ptr<BufRing>& out) {
@@ -28,6 +30,7 @@ std::error_code BufRing::create(io_uring& ring, unsigned count, unsigned size, s
   reg.ring_addr = reinterpret_cast<std::uint64_t>(b->br_);
   reg.ring_entries = count;
   reg.bgid = kGroup;
+  if (int f = injected_fault(EnterSite::register_)) return {f, std::system_category()};
   if (int rc = io_uring_register_buf_ring(&ring, &reg, 0); rc < 0) return {-rc, std::system_category()};
   io_uring_buf_ring_init(b->br_);
   const int mask = io_uring_buf_ring_mask(count);

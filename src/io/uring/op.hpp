@@ -43,6 +43,10 @@ class Op {
   bool cancel_sent_ = false;
   Waker waker_;
   std::shared_ptr<Op> ring_ref_;  // non-null exactly while the op is in the ring
+  // Set when the kernel refused the op's SQE (Ring::fail_unsubmitted): the op is on the ring's
+  // list of refused ops, to be completed with -failed_errno_ at the next reap.
+  Op* failed_next_ = nullptr;
+  int failed_errno_ = 0;
 };
 
 }  // namespace eddy::io::uring

@@ -1,15 +1,17 @@
 #include "io/uring/ring.hpp"
 
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 
-#include "eddy/detail/fatal.hpp"
 #include "eddy/error.hpp"
+#include "io/uring/fault_seam.hpp"
 
 namespace eddy::io::uring {
 
@@ -33,10 +35,23 @@ constexpr unsigned kFlagSets[] = {
 
 std::error_code errno_code(int e) { return {e, std::system_category()}; }
 
+// Submission attempts per flush at a turn (EINTR, EAGAIN, EBUSY; then the next turn retries),
+// and when a full SQ must be emptied to make room for a new SQE (then that op fails).
+constexpr unsigned kTurnAttempts = 4;
+constexpr unsigned kRoomAttempts = 64;
+// Shutdown waits out refusals, 1 ms apart, at most this many times in a row.
+constexpr unsigned kShutdownAttempts = 5000;
+
+void sleep_1ms() noexcept {
+  timespec ts{0, 1'000'000};
+  ::nanosleep(&ts, nullptr);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics& metrics) {
   if (config.refuse_setup != 0) return errno_code(config.refuse_setup);
+  install_preloaded_fault_hook();
   std::unique_ptr<Ring> r(new Ring(metrics));
   int rc = -EINVAL;
   for (unsigned flags : kFlagSets) {
@@ -68,6 +83,7 @@ Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics
   // (measured on 6.18), while a registered eventfd is signalled when the work is queued.
   r->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (r->event_fd_ < 0) return last_error();
+  if (int f = injected_fault(EnterSite::register_)) return errno_code(f);
   if (int e = io_uring_register_eventfd(&r->ring_, r->event_fd_); e < 0) return errno_code(-e);
   return r;
 }
@@ -106,6 +122,8 @@ bool Ring::claim() noexcept {
       if (flags_ & IORING_SETUP_R_DISABLED) {
         // Enabling makes this thread the kernel's single issuer. (liburing 2.3 declares
         // io_uring_enable_rings but does not export it: the register call is the same.)
+        // Refused (or a fault injected): not claimed; the caller uses the pool, a later claim retries.
+        if (injected_fault(EnterSite::register_) != 0) return false;
         if (io_uring_register(ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0) return false;
       }
       owner_ = &tl_thread_tag;
@@ -117,24 +135,35 @@ bool Ring::claim() noexcept {
 
 io_uring_sqe* Ring::get_sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe != nullptr) return sqe;
-  // The SQ is full: hand it to the kernel (SUBMIT_ALL, or the loop below, empties it).
-  flush();
+  if (sqe != nullptr) [[likely]] return sqe;
+  // The SQ is full: hand it to the kernel (SUBMIT_ALL, or the loop in submit_pending, empties
+  // it), retrying transient refusals a bounded number of times.
+  const int refused = submit_pending(kRoomAttempts);
   sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) eddy::detail::fatal("io_uring: no submission entry after a flush", EBUSY);
+  if (sqe == nullptr) refusal_ = refused != 0 ? refused : EBUSY;
   return sqe;
 }
 
 io_uring_sqe* Ring::prepare(const std::shared_ptr<Op>& op) {
   io_uring_sqe* sqe = get_sqe();
-  io_uring_sqe_set_data(sqe, op.get());
   // A re-armed op (a multishot recv or accept whose last CQE came) starts afresh.
   op->done_ = false;
   op->cancel_sent_ = false;
   op->ring_ref_ = op;
-  ++pending_;
   ++in_flight_;
   metrics_.incr_uring_submitted();
+  if (sqe == nullptr) [[unlikely]] {
+    // No room, and the kernel kept refusing to take the SQ: the op fails with the refusal's
+    // errno, delivered at the next reap like a CQE (its waiter is registered by then). The
+    // caller fills in a scratch SQE that is never submitted.
+    queue_failed(*op, refusal_);
+    std::memset(scratch_, 0, sizeof scratch_);
+    auto* scratch = reinterpret_cast<io_uring_sqe*>(scratch_);
+    io_uring_sqe_set_data(scratch, op.get());
+    return scratch;
+  }
+  io_uring_sqe_set_data(sqe, op.get());
+  ++pending_;
   return sqe;
 }
 
@@ -142,8 +171,10 @@ void Ring::cancel(Op& op) {
   // Only the owner may touch the SQ. From another thread the op simply runs to its end (its
   // state lives until then either way).
   if (op.done_ || op.cancel_sent_ || !op.ring_ref_ || !open_ || !owned_here()) return;
-  op.cancel_sent_ = true;
   io_uring_sqe* sqe = get_sqe();
+  // No room and the kernel refusing: the op runs to its end, as from another thread.
+  if (sqe == nullptr) [[unlikely]] return;
+  op.cancel_sent_ = true;
   io_uring_prep_cancel(sqe, &op, 0);
   io_uring_sqe_set_data64(sqe, kCancelTag);
   ++pending_;
@@ -151,9 +182,12 @@ void Ring::cancel(Op& op) {
   metrics_.incr_uring_cancelled();
 }
 
-void Ring::flush() {
+void Ring::flush() { submit_pending(kTurnAttempts); }
+
+int Ring::submit_pending(unsigned attempts) {
   while (pending_ != 0) {
-    const int n = io_uring_submit(&ring_);
+    const int fault = injected_fault(EnterSite::submit);
+    const int n = fault != 0 ? -fault : io_uring_submit(&ring_);
     if (n >= 0) {
       pending_ -= static_cast<std::uint32_t>(n) > pending_ ? pending_ : static_cast<std::uint32_t>(n);
       // With SUBMIT_ALL the kernel takes every SQE. Without it, it stops after an SQE that fails
@@ -163,18 +197,73 @@ void Ring::flush() {
       if (n == 0) pending_ = 0;
       continue;
     }
-    if (n == -EINTR) continue;
-    if (n == -EBUSY || n == -EAGAIN) {
-      // The kernel holds overflowed completions and refuses more work until they are reaped.
-      reap();
-      continue;
+    // A refusal took no SQE (the kernel returns an error only when it consumed none).
+    const int e = -n;
+    refusal_ = e;
+    if (e != EINTR && e != EAGAIN && e != EBUSY) {
+      // ENOMEM and anything else: the ops whose SQEs are still queued fail with it.
+      fail_unsubmitted(e);
+      return pending_ != 0 ? e : 0;
     }
-    eddy::detail::fatal("io_uring_submit failed", -n);
+    // EINTR: a signal, try again. EAGAIN (no resources for more requests) and EBUSY (completions
+    // overflowed the CQ): reap, which frees both, then try again. The SQEs stay queued; after
+    // `attempts` refusals the next turn retries (the driver caps its wait meanwhile).
+    if (--attempts == 0) return e;
+    if (e != EINTR) reap();
   }
+  return 0;
+}
+
+void Ring::queue_failed(Op& op, int err) noexcept {
+  op.failed_errno_ = err;
+  op.failed_next_ = nullptr;
+  if (failed_tail_ == nullptr) {
+    failed_head_ = &op;
+  } else {
+    failed_tail_->failed_next_ = &op;
+  }
+  failed_tail_ = &op;
+}
+
+void Ring::fail_unsubmitted(int err) noexcept {
+  // Without SQPOLL the kernel reads the SQ only inside io_uring_enter, so every SQE from its
+  // head to liburing's tail (published or not) is one it has not seen. Each op's SQE becomes a
+  // NOP tagged like a cancel (its CQE is counted and dropped), so the kernel never names the op,
+  // and the op fails with `err` at the next reap. Cancel SQEs stay as they are: the op a cancel
+  // names may be gone by now, so it cannot be told; the cancel is retried with the next flush.
+  io_uring_sq& sq = ring_.sq;
+  const unsigned head = io_uring_smp_load_acquire(sq.khead);
+  for (unsigned i = head; i != sq.sqe_tail; ++i) {
+    io_uring_sqe* sqe = &sq.sqes[sq.array[i & sq.ring_mask]];
+    if (sqe->user_data == kCancelTag) continue;
+    Op* op = reinterpret_cast<Op*>(static_cast<std::uintptr_t>(sqe->user_data));
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, kCancelTag);
+    ++cancels_;
+    queue_failed(*op, err);
+  }
+}
+
+void Ring::finish(Op& op, int res, unsigned flags) noexcept {
+  op.on_cqe(res, flags, false);
+  op.res_ = res;
+  op.done_ = true;
+  --in_flight_;
+  Waker w = std::move(op.waker_);
+  std::shared_ptr<Op> keep = std::move(op.ring_ref_);  // may free the op: after the wake
+  w.wake();
 }
 
 std::size_t Ring::reap() {
   std::size_t completed = 0;
+  // Ops whose SQEs the kernel refused: completed first, in order, as their CQEs would have been.
+  while (Op* op = failed_head_) {
+    failed_head_ = op->failed_next_;
+    if (failed_head_ == nullptr) failed_tail_ = nullptr;
+    op->failed_next_ = nullptr;
+    ++completed;
+    finish(*op, -op->failed_errno_, 0);
+  }
   for (;;) {
     io_uring_cqe* cqe = nullptr;
     unsigned head;
@@ -188,28 +277,23 @@ std::size_t Ring::reap() {
       }
       Op* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
       const bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
-      op->on_cqe(cqe->res, cqe->flags, more);
       if (more) {
+        op->on_cqe(cqe->res, cqe->flags, true);
         // A multishot op stays in the ring (its ring_ref_ keeps it); its waiter is woken for
         // each CQE and re-registers when it waits again.
         Waker w = std::move(op->waker_);
         w.wake();
         continue;
       }
-      op->res_ = cqe->res;
-      op->done_ = true;
-      --in_flight_;
       ++completed;
-      Waker w = std::move(op->waker_);
-      std::shared_ptr<Op> keep = std::move(op->ring_ref_);  // may free the op: after the wake
-      w.wake();
+      finish(*op, cqe->res, cqe->flags);
     }
     io_uring_cq_advance(&ring_, seen);
     // Completions the CQ had no room for wait in the kernel; entering with GETEVENTS flushes
     // them into the CQ (FEAT_NODROP, 5.5+). Loop until none is left behind.
     if (!io_uring_cq_has_overflow(&ring_)) break;
     metrics_.incr_uring_overflow();
-    io_uring_get_events(&ring_);
+    if (get_events() < 0) break;  // refused: the next turn retries (events_owed_)
   }
   metrics_.incr_uring_completed_by(completed);
   return completed;
@@ -218,8 +302,22 @@ std::size_t Ring::reap() {
 std::size_t Ring::drain() {
   // DEFER_TASKRUN: completions are task work of the owner, run only when it enters the kernel
   // asking for events.
-  if ((flags_ & IORING_SETUP_DEFER_TASKRUN) && (in_flight_ | cancels_) != 0) io_uring_get_events(&ring_);
+  events_owed_ = false;
+  if ((flags_ & IORING_SETUP_DEFER_TASKRUN) && (in_flight_ | cancels_) != 0) get_events();
   return reap();
+}
+
+int Ring::get_events() noexcept {
+  // Refused (EINTR, EAGAIN, EBUSY, ENOMEM...): the completions stay with the kernel, and the
+  // eventfd's edge that announced them is spent, so the driver must not wait for another: it
+  // caps its next wait and enters again (must_retry()). Nothing is lost; the work is only late.
+  const int fault = injected_fault(EnterSite::get_events);
+  const int rc = fault != 0 ? -fault : io_uring_get_events(&ring_);
+  if (rc < 0) [[unlikely]] {
+    events_owed_ = true;
+    refusal_ = -rc;
+  }
+  return rc;
 }
 
 void Ring::shutdown() {
@@ -237,22 +335,45 @@ void Ring::shutdown() {
     close_ring();
     return;
   }
-  if (in_flight_ != 0) {
-    io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-    io_uring_sqe_set_data64(sqe, kCancelTag);
-    ++pending_;
-    ++cancels_;
-  }
+  bool cancel_any = in_flight_ != 0;
   open_ = false;  // no new work from here on; cancel() is a no-op
-  while (busy()) {
-    flush();
+  // Every refusal below is waited out, 1 ms apart, but not forever: after kShutdownAttempts in
+  // a row the ops are leaked as in the case above, since freeing them could let the kernel
+  // write into freed memory.
+  unsigned refusals = 0;
+  while (busy() || cancel_any) {
+    if (cancel_any) {
+      if (io_uring_sqe* sqe = get_sqe()) {
+        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+        io_uring_sqe_set_data64(sqe, kCancelTag);
+        ++pending_;
+        ++cancels_;
+        cancel_any = false;
+      }
+    }
+    const bool submitted = submit_pending(kTurnAttempts) == 0;
+    drain();  // refused ops complete here, and so does anything already done
     if ((in_flight_ | cancels_) == 0) break;
-    // Blocks until at least one CQE is there (runs deferred task work first).
-    io_uring_cqe* cqe = nullptr;
-    const int rc = io_uring_wait_cqe(&ring_, &cqe);
-    if (rc < 0 && rc != -EINTR && rc != -ETIME) eddy::detail::fatal("io_uring_wait_cqe failed during shutdown", -rc);
-    reap();
+    int rc = 0;
+    if (submitted && !cancel_any) {
+      // Blocks until at least one CQE is there (runs deferred task work first, so it also
+      // brings in what a refused get_events left with the kernel).
+      const int fault = injected_fault(EnterSite::wait_cqe);
+      io_uring_cqe* cqe = nullptr;
+      rc = fault != 0 ? -fault : io_uring_wait_cqe(&ring_, &cqe);
+      if (rc == 0 || rc == -ETIME) {
+        refusals = 0;
+        continue;
+      }
+    }
+    if (++refusals > kShutdownAttempts) {
+      std::fprintf(stderr,
+                   "eddy: io_uring: the kernel kept refusing the ring during shutdown (%s); the buffers "
+                   "of %u operations are leaked\n",
+                   std::strerror(rc != 0 ? -rc : refusal_), in_flight_);
+      break;
+    }
+    sleep_1ms();
   }
   close_ring();
 }

@@ -8,12 +8,16 @@
 // the current-thread runtime the owner is the thread running block_on, which also parks the
 // driver, so every ring call happens on one thread and needs no lock.
 //
-// Invariants: `in_flight_` counts ops whose CQE has not been reaped (each holds its ring_ref);
-// `cancels_` counts cancel SQEs whose CQE has not been reaped (user_data kCancelTag);
-// `pending_` counts SQEs not yet given to the kernel. The driver flushes pending SQEs before it
-// waits, so a turn never sleeps on a submission it has not made. The ring is closed only when
-// in_flight_ and cancels_ are both 0 (shutdown() waits for that), so the kernel never writes
-// into memory eddy has freed.
+// Invariants: `in_flight_` counts ops whose CQE has not been reaped (each holds its ring_ref),
+// including refused ops waiting on the failed list for their synthetic completion;
+// `cancels_` counts SQEs tagged kCancelTag whose CQE has not been reaped (cancels, and the NOPs
+// that replace refused SQEs); `pending_` counts SQEs not yet given to the kernel. The driver
+// flushes pending SQEs before it waits, and when the kernel refuses the flush or the reap
+// (must_retry()) it caps its wait at 1 ms, so a turn never sleeps on a submission it has not
+// made or on completions it was refused. The ring is closed only when in_flight_ and cancels_
+// are both 0 (shutdown() waits for that), so the kernel never writes into memory eddy has
+// freed. Every call into the kernel goes through the fault seam (fault_seam.hpp); what the ring
+// does with each refusal is in docs/io-uring.md, "Each kind of refusal".
 #pragma once
 
 #include <liburing.h>
@@ -93,15 +97,23 @@ class Ring {
 
   // Anything for the driver to do (cheap: three integers).
   bool busy() const noexcept { return (pending_ | in_flight_ | cancels_) != 0; }
+  // Refused ops wait for the next drain() to complete them (so the driver must not sleep).
+  bool has_failed() const noexcept { return failed_head_ != nullptr; }
+  // The kernel refused the last flush (SQEs still pending) or the last drain's get_events
+  // (completions still in the kernel): the driver enters again soon instead of sleeping.
+  bool must_retry() const noexcept { return pending_ != 0 || events_owed_; }
   bool has_pending() const noexcept { return pending_ != 0; }
   // Completions are waiting in the CQ (no syscall).
   bool cq_ready() noexcept { return io_uring_cq_ready(&ring_) != 0; }
   std::uint32_t in_flight() const noexcept { return in_flight_; }
 
-  // Gives pending SQEs to the kernel (one io_uring_enter).
+  // Gives pending SQEs to the kernel (one io_uring_enter). Refused with EINTR, EAGAIN or EBUSY
+  // (after reaping), a few times: the SQEs stay pending for the next turn. Refused with anything
+  // else (ENOMEM...): the ops whose SQEs were not consumed fail with that errno at the next reap.
   void flush();
   // Runs the kernel's deferred completion work, then reaps every CQE (completing its op and
-  // waking its waiter), handling a CQ overflow. Returns the ops completed.
+  // waking its waiter), handling a CQ overflow; refused ops complete first. Returns the ops
+  // completed.
   std::size_t drain();
   // Cancels everything in flight, waits for every CQE, then closes the ring. Owner thread (or
   // any thread if the ring was never claimed). Idempotent.
@@ -109,7 +121,17 @@ class Ring {
 
  private:
   Ring(IoDriverMetrics& metrics) noexcept : metrics_(metrics) {}
+  // An SQE, flushing a full SQ first; null when the kernel keeps refusing to take it.
   io_uring_sqe* get_sqe();
+  // Submits pending SQEs, trying at most `attempts` times through transient refusals. Returns 0,
+  // or the errno of the refusal that left SQEs pending.
+  int submit_pending(unsigned attempts);
+  // The ops whose SQEs the kernel has not consumed fail with `err` (their SQEs become NOPs).
+  void fail_unsubmitted(int err) noexcept;
+  void queue_failed(Op& op, int err) noexcept;
+  // An op's last completion: on_cqe, result, wake, and the ring's reference dropped.
+  void finish(Op& op, int res, unsigned flags) noexcept;
+  int get_events() noexcept;
   std::size_t reap();
   void close_ring() noexcept;
 
@@ -132,6 +154,14 @@ class Ring {
   std::uint32_t pending_ = 0;
   std::uint32_t in_flight_ = 0;
   std::uint32_t cancels_ = 0;
+  // Refused ops, in order, linked through Op::failed_next_ (each still holds its ring_ref_).
+  Op* failed_head_ = nullptr;
+  Op* failed_tail_ = nullptr;
+  int refusal_ = 0;           // the errno of the last refused submission
+  bool events_owed_ = false;  // the last get_events was refused
+  // What prepare() hands out when no SQE can be had (raw bytes: the struct ends in a
+  // zero-size array, which may not be a member).
+  alignas(io_uring_sqe) unsigned char scratch_[sizeof(io_uring_sqe)] = {};
 };
 
 }  // namespace eddy::io::uring
