@@ -21,6 +21,7 @@
 #include "eddy/fs.hpp"
 #include "eddy/runtime.hpp"
 #include "eddy/time/sleep.hpp"
+#include "eddy/time/timeout.hpp"
 #include "eddy/yield_now.hpp"
 #include "support/fs_backends.hpp"
 #include "support/net_test_util.hpp"
@@ -431,10 +432,12 @@ TEST_P(UringMt, ACompletionAfterEveryWorkerParkedWakesItsTask) {
         std::this_thread::sleep_for(50ms);
         EXPECT_EQ(::write(fd, "late", 4), 4);
       });
-      auto got = co_await reader;
+      // Bounded: a lost completion fails here instead of hanging the test.
+      auto got = co_await eddy::time::timeout(5s, reader);
       writer.join();
       CO_ASSERT_OK(got);
-      EXPECT_EQ(*got, "late");
+      CO_ASSERT_OK(*got);
+      EXPECT_EQ(**got, "late");
     }(fifo, met));
   }
   EXPECT_EQ(met.uring_in_flight(), 0u);
