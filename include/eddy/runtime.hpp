@@ -48,7 +48,7 @@ enum class FileBackend : std::uint8_t {
   automatic,
   // io_uring; Builder::build fails with the kernel's refusal (ENOSYS, EPERM, ENOMEM...) instead
   // of falling back. Needs enable_io (build fails with invalid_argument otherwise). On the
-  // multi-thread runtime: one ring per worker (docs/io-uring.md, "The multi-thread runtime").
+  // multi-thread runtime: rings shared by the workers (docs/io-uring.md, "The multi-thread runtime").
   io_uring,
   // always the blocking pool (spawn_blocking); no ring is made.
   blocking_pool,
@@ -260,9 +260,9 @@ class Builder {
     uring_entries_ = n == 0 ? 1 : n;
     return *this;
   }
-  // The multi-thread runtime's number of io_uring rings for files; 0 (default): one per worker.
-  // 1 is one ring shared by every worker behind one lock (tokio's design), kept to measure the
-  // choice (bench/fs_bench.cpp). Ignored by the current-thread runtime.
+  // Multi-thread runtime: its io_uring rings for files, each with its own lock (worker i uses ring i % n).
+  // 0 (default) or 1: one shared by all workers (measured faster on 2 CPUs, docs/io-uring.md); the worker
+  // count: a ring per worker (to measure again on more CPUs, bench/fs_bench.cpp). Current-thread: ignored.
   Builder& uring_rings(unsigned n) {
     uring_rings_ = n;
     return *this;

@@ -25,7 +25,7 @@ constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
 // runtime's owner-mode ring, whose owner is the only thread that touches it). Empty (the caller
 // uses the blocking pool) unless the runtime running here (not merely entered) has a ring for
 // files and this thread may use it: it owns the owner-mode ring, or it is a worker of the
-// multi-thread runtime (its own ring of the set, io/uring/ring_set.hpp).
+// multi-thread runtime (its worker's ring of the set, io/uring/ring_set.hpp).
 struct RingRef {
   std::shared_ptr<io::Handle> io;  // keeps the ring alive
   io::uring::Ring* ring = nullptr;

@@ -85,7 +85,7 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
   }
   std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
   if (uring != UringMode::off && uring_config.rings > 0) {
-    // The multi-thread runtime: a ring per worker, files only (sockets stay on epoll there).
+    // The multi-thread runtime: shared-mode rings (RingSet), files only (sockets stay on epoll).
     auto set = uring::RingSet::create(uring_config, handle->metrics_);
     if (set) {
       if (auto r = handle->selector_.register_source((*set)->event_fd(), detail::token(ReservedToken::uring),

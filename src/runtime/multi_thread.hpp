@@ -190,8 +190,8 @@ class MultiThreadHandle final : public SchedulerShared {
   Inject inject_;
   Idle idle_;
   SharedDriver driver_;
-  // The workers' io_uring rings (files), or null: worker i flushes and reaps ring i before each
-  // park and periodic driver poll (park_timeout). Owned by the I/O driver's handle.
+  // The workers' io_uring rings (files), or null: worker i flushes and reaps ring i % n before
+  // each park and periodic driver poll (park_timeout). Owned by the I/O driver's handle.
   io::uring::RingSet* rings_ = nullptr;
 
   // The hand-off list (block_in_place). Invariant (under handoff_mutex_): every core in

@@ -21,7 +21,7 @@
 namespace eddy_test {
 
 // One fs test configuration: the backend, on the current-thread or the multi-thread runtime
-// (two workers, a ring per worker for io_uring). Converts to its backend.
+// (two workers; for io_uring, its default rings). Converts to its backend.
 struct FsKind {
   eddy::FileBackend backend;
   bool multi_thread = false;
@@ -39,7 +39,7 @@ inline std::string fs_backend_name(const testing::TestParamInfo<FsKind>& info) {
 }
 
 // A runtime (I/O, time) whose files run on `backend`; null (and the test skipped) when the
-// kernel refuses io_uring. `rings`: the multi-thread runtime's ring count (0: one per worker).
+// kernel refuses io_uring. `rings`: the multi-thread runtime's ring count (0: its default).
 inline std::unique_ptr<eddy::Runtime> fs_runtime(FsKind kind, unsigned entries = 256, unsigned rings = 0) {
   auto b = kind.multi_thread ? eddy::Builder::new_multi_thread().worker_threads(2) : eddy::Builder::new_current_thread();
   auto rt = b.enable_all().file_backend(kind.backend).uring_entries(entries).uring_rings(rings).build();

@@ -1,9 +1,9 @@
-// The multi-thread runtime's io_uring: one shared-mode ring per worker (RingMode::shared), each
-// behind its own lock, all signalling one eventfd that the I/O driver polls under
-// ReservedToken::uring. docs/io-uring.md, "The multi-thread runtime".
+// The multi-thread runtime's io_uring: n shared-mode rings (RingMode::shared; by default one for
+// all workers, Builder::uring_rings), each behind its own lock, all signalling one eventfd that
+// the I/O driver polls under ReservedToken::uring. docs/io-uring.md, "The multi-thread runtime".
 //
 // Who does what:
-// - A task submits to the ring of the worker that polls it (slot = the worker's index), under
+// - A task submits to the ring of the worker that polls it (ring index % n), under
 //   that slot's lock; the SQE waits there (batched) until that worker flushes the ring, which
 //   it does before every park and every periodic driver poll (flush_and_reap), and then reaps
 //   what completed inside the submit (a cached read). So a worker never sleeps on a submission
