@@ -3,7 +3,12 @@
 // floor (what a read costs without any runtime). Prints reads per second and the ratios, all
 // measured in the same run.
 //
-//   fs_bench [--size-mib N] [--reads N]      (defaults: 64 MiB, 40,000 reads per case)
+//   fs_bench [--size-mib N] [--reads N] [--workers N]   (defaults: 64 MiB, 40,000 reads per
+//                                                        case, 2 multi-thread workers)
+//
+// Each depth runs on the current-thread runtime (ring vs pool), then on the multi-thread runtime:
+// the pool, one ring shared by the workers behind a lock (the default) and a ring per worker
+// (Builder::uring_rings(workers): the alternative, measured beside it).
 //
 // The file is written under $TMPDIR (or /tmp) and read once before measuring, so every read is
 // served from the page cache. 64 MiB rather than the 256 MiB keeps CI's disk and time
@@ -69,9 +74,19 @@ Task<std::size_t> reader(eddy::fs::File& f, const std::vector<std::uint64_t>& of
   co_return done;
 }
 
+// The runtime a case runs on: the current-thread kind, or the multi-thread kind with `workers`
+// workers and `rings` rings (1: one shared by all, behind one lock; `workers`: one each).
+struct Kind {
+  bool multi_thread = false;
+  std::size_t workers = 2;
+  unsigned rings = 1;
+};
+
 Case runtime_case(eddy::FileBackend backend, const std::string& path, const std::vector<std::uint64_t>& offs,
-                  std::size_t depth) {
-  auto rt = eddy::Builder::new_current_thread().enable_all().file_backend(backend).build();
+                  std::size_t depth, Kind kind = {}) {
+  auto b = kind.multi_thread ? eddy::Builder::new_multi_thread().worker_threads(kind.workers).uring_rings(kind.rings)
+                             : eddy::Builder::new_current_thread();
+  auto rt = b.enable_all().file_backend(backend).build();
   if (!rt) {
     std::fprintf(stderr, "runtime: %s\n", rt.error().message().c_str());
     std::exit(1);
@@ -98,9 +113,10 @@ Case runtime_case(eddy::FileBackend backend, const std::string& path, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t size_mib = 64, reads = 40000;
+  std::size_t size_mib = 64, reads = 40000, mt_workers = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--size-mib") == 0) size_mib = std::strtoul(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--workers") == 0) mt_workers = std::strtoul(argv[i + 1], nullptr, 10);
     else if (std::strcmp(argv[i], "--reads") == 0) reads = std::strtoul(argv[i + 1], nullptr, 10);
   }
   const char* tmp = std::getenv("TMPDIR");
@@ -124,6 +140,7 @@ int main(int argc, char** argv) {
   std::printf("fs_bench: 4 KiB random reads from a cached %zu MiB file, %zu reads per case\n", size_mib, reads);
   const Case floor = pread_floor(path, offs);
   std::printf("  %-28s %12.0f reads/s\n", "pread loop (floor)", floor.reads_per_s);
+  std::printf("current-thread runtime:\n");
   for (std::size_t depth : {std::size_t{1}, std::size_t{32}}) {
     const Case pool = runtime_case(eddy::FileBackend::blocking_pool, path, offs, depth);
     const Case ring = runtime_case(eddy::FileBackend::io_uring, path, offs, depth);
@@ -131,6 +148,23 @@ int main(int argc, char** argv) {
     std::printf("  %-28s %12.0f reads/s   %.2fx the pool, %.2fx the pread floor\n",
                 ("io_uring, " + std::to_string(depth) + " in flight").c_str(), ring.reads_per_s,
                 ring.reads_per_s / pool.reads_per_s, ring.reads_per_s / floor.reads_per_s);
+  }
+  // The multi-thread runtime: the pool, one ring shared by the workers behind one lock (the
+  // default) and a ring per worker (the alternative, measured beside it).
+  std::printf("multi-thread runtime, %zu workers:\n", mt_workers);
+  for (std::size_t depth : {std::size_t{1}, std::size_t{32}}) {
+    const Case pool = runtime_case(eddy::FileBackend::blocking_pool, path, offs, depth, {true, mt_workers, 1});
+    const Case per = runtime_case(eddy::FileBackend::io_uring, path, offs, depth,
+                                  {true, mt_workers, static_cast<unsigned>(mt_workers)});
+    const Case one = runtime_case(eddy::FileBackend::io_uring, path, offs, depth, {true, mt_workers, 1});
+    const std::string d = std::to_string(depth) + " in flight";
+    std::printf("  %-34s %12.0f reads/s\n", ("blocking pool, " + d).c_str(), pool.reads_per_s);
+    std::printf("  %-34s %12.0f reads/s   %.2fx the pool, %.2fx the pread floor\n",
+                ("io_uring ring per worker, " + d).c_str(), per.reads_per_s, per.reads_per_s / pool.reads_per_s,
+                per.reads_per_s / floor.reads_per_s);
+    std::printf("  %-34s %12.0f reads/s   %.2fx the pool, %.2fx the pread floor\n",
+                ("io_uring one shared ring, " + d).c_str(), one.reads_per_s, one.reads_per_s / pool.reads_per_s,
+                one.reads_per_s / floor.reads_per_s);
   }
   ::unlink(path.c_str());
   return 0;

@@ -44,14 +44,11 @@ class Runtime;
 enum class FileBackend : std::uint8_t {
   // io_uring when the kernel allows it, else the blocking pool (the refusal is counted in
   // IoDriverMetrics::uring_fallback_count, kept in RuntimeHandle::uring_refusal, and passed
-  // once to Builder::on_uring_fallback). Without enable_io, and on the multi-thread runtime
-  // (see io_uring): the blocking pool.
+  // once to Builder::on_uring_fallback). Without enable_io: the blocking pool.
   automatic,
   // io_uring; Builder::build fails with the kernel's refusal (ENOSYS, EPERM, ENOMEM...) instead
-  // of falling back. Needs enable_io (build fails with invalid_argument otherwise). Not yet on
-  // the multi-thread runtime (build fails with not_supported): its one ring would be reaped
-  // only by the worker that owns it, and a completion could wait while that worker sleeps on
-  // a condition variable and another parks on the driver (per-worker rings: not built).
+  // of falling back. Needs enable_io (build fails with invalid_argument otherwise). On the
+  // multi-thread runtime: rings shared by the workers (docs/io-uring.md, "The multi-thread runtime").
   io_uring,
   // always the blocking pool (spawn_blocking); no ring is made.
   blocking_pool,
@@ -67,7 +64,7 @@ enum class IoBackend : std::uint8_t {
   epoll,
   // io_uring completion mode for TCP (multishot accept, multishot recv into provided buffers,
   // send); build() fails with the kernel's refusal. Needs enable_io (invalid_argument
-  // otherwise). The multi-thread runtime: not_supported (see FileBackend::io_uring). UDP and
+  // otherwise). The multi-thread runtime: not_supported (its rings serve files only). UDP and
   // Unix sockets, connect and the readiness API stay on epoll in this mode.
   io_uring,
 };
@@ -263,6 +260,13 @@ class Builder {
     uring_entries_ = n == 0 ? 1 : n;
     return *this;
   }
+  // Multi-thread runtime: its io_uring rings for files, each with its own lock (worker i uses ring i % n).
+  // 0 (default) or 1: one shared by all workers (measured faster on 2 CPUs, docs/io-uring.md); the worker
+  // count: a ring per worker (to measure again on more CPUs, bench/fs_bench.cpp). Current-thread: ignored.
+  Builder& uring_rings(unsigned n) {
+    uring_rings_ = n;
+    return *this;
+  }
   // Test seams: make the ring's setup fail with errno `err` (ENOSYS, EPERM, ENOMEM as a kernel
   // without io_uring, a seccomp filter or a locked-memory limit would), or the opcode probe
   // report `opcode` (an IORING_OP_* number) missing. 0 / -1: no refusal.
@@ -285,6 +289,7 @@ class Builder {
   unsigned uring_recv_buffer_size_ = 4096;
   std::function<void(std::error_code)> on_uring_fallback_;
   unsigned uring_entries_ = 256;
+  unsigned uring_rings_ = 0;
   int uring_refuse_setup_ = 0;
   int uring_refuse_opcode_ = -1;
   bool enable_io_ = false;

@@ -21,15 +21,47 @@ namespace {
 
 constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
 
-// The ring this thread may submit to: the runtime running here (not merely entered) has one and
-// this thread owns it (io/uring/ring.hpp). Null otherwise: the caller uses the blocking pool.
-std::shared_ptr<io::Handle> owned_ring_handle() {
+// The ring this thread may submit to, with the lock that guards it (null for the current-thread
+// runtime's owner-mode ring, whose owner is the only thread that touches it). Empty (the caller
+// uses the blocking pool) unless the runtime running here (not merely entered) has a ring for
+// files and this thread may use it: it owns the owner-mode ring, or it is a worker of the
+// multi-thread runtime (its worker's ring of the set, io/uring/ring_set.hpp).
+struct RingRef {
+  std::shared_ptr<io::Handle> io;  // keeps the ring alive
+  io::uring::Ring* ring = nullptr;
+  eddy::detail::sync::Mutex* lock = nullptr;
+  explicit operator bool() const noexcept { return ring != nullptr; }
+};
+
+RingRef ring_for_this_thread() {
   auto& ctx = eddy::detail::context();
-  if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle) return nullptr;
+  if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle) return {};
   const auto& io = ctx.scheduler->driver().io;
-  if (!io || !io->files_on_ring() || !io->ring()->claim()) return nullptr;
-  return io;
+  if (!io || !io->files_on_ring()) return {};
+  if (io::uring::RingSet* set = io->ring_set()) {
+    if (ctx.core == nullptr) return {};
+    auto& slot = set->slot(ctx.core->worker_slot);
+    return {io, slot.ring.get(), &slot.mutex};
+  }
+  if (!io->ring()->claim()) return {};
+  return {io, io->ring(), nullptr};
 }
+
+// Holds a shared ring's lock (RingRef::lock); nothing for an owner-mode ring.
+class MaybeLock {
+ public:
+  explicit MaybeLock(eddy::detail::sync::Mutex* m) noexcept : m_(m) {
+    if (m_ != nullptr) m_->lock();
+  }
+  ~MaybeLock() {
+    if (m_ != nullptr) m_->unlock();
+  }
+  MaybeLock(const MaybeLock&) = delete;
+  MaybeLock& operator=(const MaybeLock&) = delete;
+
+ private:
+  eddy::detail::sync::Mutex* m_;
+};
 
 void prep(io_uring_sqe* sqe, FileOp& op) {
   switch (op.kind) {
@@ -76,27 +108,32 @@ long run_sync(FileOp& op) noexcept {
 
 // Waits for an op in the ring. Destroyed before the CQE (its coroutine destroyed): drops the
 // waker and asks the ring to cancel the op; the ring's reference keeps the op alive until the
-// CQE, so the kernel never writes into freed memory.
+// CQE, so the kernel never writes into freed memory. With a shared ring (multi-thread runtime)
+// every look at the op is under the ring's lock: the reaper may be another worker, and so may
+// the thread that destroys this awaiter; the cancel is flushed at once (the ring's own worker
+// may be asleep).
 class RingWait : public eddy::detail::PollAwaiter<RingWait, int> {
  public:
-  RingWait(std::shared_ptr<io::Handle> io, std::shared_ptr<FileOp> op) noexcept
-      : io_(std::move(io)), op_(std::move(op)) {}
+  RingWait(RingRef ring, std::shared_ptr<FileOp> op) noexcept : ring_(std::move(ring)), op_(std::move(op)) {}
   RingWait(const RingWait&) = delete;
   RingWait& operator=(const RingWait&) = delete;
   ~RingWait() {
+    MaybeLock lock(ring_.lock);
     if (!op_->done()) {
       op_->clear_waker();
-      io_->ring()->cancel(*op_);
+      ring_.ring->cancel(*op_);
+      if (ring_.lock != nullptr && ring_.ring->has_pending()) ring_.ring->flush();
     }
   }
   Poll<int> poll(const Waker& w) noexcept {
+    MaybeLock lock(ring_.lock);
     if (op_->done()) return op_->result();
     op_->set_waker(w);
     return Pending;
   }
 
  private:
-  std::shared_ptr<io::Handle> io_;
+  RingRef ring_;
   std::shared_ptr<FileOp> op_;
 };
 
@@ -133,10 +170,15 @@ Task<Result<std::uint64_t>> execute(const std::shared_ptr<FileOp>& op_ref) {
   // by value here and captured by the pool's lambda (seen under valgrind), so copy explicitly.
   std::shared_ptr<FileOp> op = op_ref;
   if (op->kind != Kind::ftruncate) {
-    if (auto io = owned_ring_handle()) {
-      if (io->ring()->is_open()) {
-        prep(io->ring()->prepare(op), *op);
-        RingWait wait(io, op);  // a named local, not a temporary (see the pool's case below)
+    if (RingRef ring = ring_for_this_thread()) {
+      bool open;
+      {
+        MaybeLock lock(ring.lock);
+        open = ring.ring->is_open();
+        if (open) prep(ring.ring->prepare(op), *op);
+      }
+      if (open) {
+        RingWait wait(std::move(ring), op);  // a named local, not a temporary (see the pool's case below)
         const int r = co_await wait;
         // ECANCELED only comes from the shutdown's cancel-all (a task's own cancel comes with
         // its frame gone): the runtime is going away.

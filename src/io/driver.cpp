@@ -24,6 +24,7 @@ Handle::Handle(DefaultSelector selector, int waker_fd) noexcept
 
 Handle::~Handle() {
   ring_.reset();  // closes the ring (Driver::shutdown has already drained it) and its eventfd
+  ring_set_.reset();
   ::close(waker_fd_);
 }
 
@@ -83,7 +84,26 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
     return r.error();
   }
   std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
-  if (uring != UringMode::off) {
+  if (uring != UringMode::off && uring_config.rings > 0) {
+    // The multi-thread runtime: shared-mode rings (RingSet), files only (sockets stay on epoll).
+    auto set = uring::RingSet::create(uring_config, handle->metrics_);
+    if (set) {
+      if (auto r = handle->selector_.register_source((*set)->event_fd(), detail::token(ReservedToken::uring),
+                                                     Interest::READABLE);
+          !r) {
+        set = r.error();
+      }
+    }
+    if (set) {
+      handle->files_on_ring_ = true;
+      handle->ring_set_ = std::move(*set);
+    } else if (uring == UringMode::required) {
+      return set.error();
+    } else {
+      handle->uring_refusal_ = set.error();
+      handle->metrics_.incr_uring_fallback();
+    }
+  } else if (uring != UringMode::off) {
     auto ring = uring::Ring::create(uring_config, handle->metrics_);
     if (ring) {
       if (auto r = handle->selector_.register_source((*ring)->event_fd(), detail::token(ReservedToken::uring),
@@ -209,6 +229,9 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   if (ring_busy && (ring_ready || ring->cq_ready() || ring->must_retry())) [[unlikely]] {
     report.completions = ring->drain();
   }
+  // The multi-thread runtime's rings: the eventfd they share fired (a completion that came after
+  // its submitter's flush); their workers reap what completes inside their own flushes.
+  if (ring_ready && h.ring_set_) [[unlikely]] report.completions += h.ring_set_->drain_all();
   return report;
 }
 
@@ -218,6 +241,7 @@ void Driver::shutdown() {
   // Every task is gone by now (the runtime destroys them first), so each op still in the ring
   // is orphaned or about to be: cancel them all and wait for their CQEs before the ring closes.
   if (handle_->ring_) handle_->ring_->shutdown();
+  if (handle_->ring_set_) handle_->ring_set_->shutdown();
   auto all = handle_->registrations_.shutdown();
   // Outside the set's lock: shutting a resource down wakes its waiters.
   for (auto& io : all) io->shutdown();

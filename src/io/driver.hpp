@@ -28,6 +28,7 @@
 #include "io/detail/selector.hpp"
 #include "io/registration_set.hpp"
 #include "io/uring/ring.hpp"
+#include "io/uring/ring_set.hpp"
 
 namespace eddy::io {
 
@@ -78,10 +79,13 @@ class Handle {
   // The driver's io_uring, or null when the runtime has none (not asked for, or refused: see
   // uring_refusal()). Its calls are for its owner thread only (io/uring/ring.hpp).
   uring::Ring* ring() const noexcept { return ring_.get(); }
+  // The multi-thread runtime's rings (one per worker; io/uring/ring_set.hpp), or null. A driver
+  // has a ring or a ring set, never both.
+  uring::RingSet* ring_set() const noexcept { return ring_set_.get(); }
   // Why the ring was refused (empty when it was not asked for or was made).
   std::error_code uring_refusal() const noexcept { return uring_refusal_ ? uring_refusal_ : socket_refusal_; }
   // eddy::fs may use the ring (the ring was asked for files too).
-  bool files_on_ring() const noexcept { return ring_ != nullptr && files_on_ring_; }
+  bool files_on_ring() const noexcept { return (ring_ != nullptr || ring_set_ != nullptr) && files_on_ring_; }
   // TCP sockets run in completion mode on the ring (Builder::io_backend; net/uring_socket.hpp).
   bool sockets_on_ring() const noexcept { return sockets_on_ring_; }
   bool is_shutdown() const { return registrations_.is_shutdown(); }
@@ -98,6 +102,7 @@ class Handle {
   IoDriverMetrics metrics_;
   eddy::detail::sync::Atomic<std::uint64_t> stale_tokens_{0};
   std::unique_ptr<uring::Ring> ring_;  // set by Driver::create, then immutable until ~Handle
+  std::unique_ptr<uring::RingSet> ring_set_;  // likewise (uring::Config::rings > 0)
   std::error_code uring_refusal_;
   std::error_code socket_refusal_;  // socket mode asked for and refused (the ring may still serve files)
   bool files_on_ring_ = false;

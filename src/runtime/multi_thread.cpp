@@ -21,6 +21,7 @@ MultiThreadHandle::MultiThreadHandle(const MultiThreadConfig& config, driver::Ha
       driver_(std::move(stack)) {
   remotes_.reserve(config.workers);
   for (std::size_t i = 0; i < config.workers; ++i) remotes_.push_back(std::make_unique<Remote>());
+  if (const auto& io = driver().io) rings_ = io->ring_set();
   if (const auto& time = driver().time) {
     // A paused clock jumps to the next timer only when the whole runtime is idle: every worker
     // parked and nothing queued, not just the worker holding the driver.
@@ -353,7 +354,11 @@ void MultiThreadHandle::park_timeout(MtCore& core, std::optional<std::chrono::na
   ctx.task = nullptr;
   ctx.budget = kUnconstrained;
   core.in_park = true;
-  remotes_[core.index]->parker.park(driver_, timeout);
+  // This worker's file operations go to the kernel before it sleeps or polls (their waiters may
+  // be the only work left); what completed inside that submit (a cached read) is reaped here, its
+  // tasks queued locally. With tasks to run now, a blocking park is skipped.
+  const bool ran_ring = rings_ != nullptr && rings_->flush_and_reap(core.index) != 0;
+  if (!(ran_ring && !timeout && has_tasks(core))) remotes_[core.index]->parker.park(driver_, timeout);
   core.in_park = false;
   // Yielded tasks run only now, after the driver has been polled (if it was free), at the back
   // of the local queue, where an idle worker may steal them.

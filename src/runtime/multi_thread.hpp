@@ -79,7 +79,9 @@ class MtCore final : public SchedulerCore {
  public:
   MtCore(std::size_t idx, const SchedulerConfig& config) noexcept
       : index(idx), event_countdown(config.event_interval), global_countdown(config.global_queue_interval),
-        rng(0x9e3779b97f4a7c15ull * (idx + 1)) {}
+        rng(0x9e3779b97f4a7c15ull * (idx + 1)) {
+    worker_slot = static_cast<std::uint32_t>(idx);
+  }
 
   const std::size_t index;
   // The task woken last by the running task: runs next (message passing). One reference.
@@ -188,6 +190,9 @@ class MultiThreadHandle final : public SchedulerShared {
   Inject inject_;
   Idle idle_;
   SharedDriver driver_;
+  // The workers' io_uring rings (files), or null: worker i flushes and reaps ring i % n before
+  // each park and periodic driver poll (park_timeout). Owned by the I/O driver's handle.
+  io::uring::RingSet* rings_ = nullptr;
 
   // The hand-off list (block_in_place). Invariant (under handoff_mutex_): every core in
   // handoff_free_ is run by no thread; handoff_waiting_ counts the threads waiting for a core

@@ -77,12 +77,11 @@ Result<Runtime> Builder::build() {
   config.shared_by_threads = multi_thread_;
   if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
   if (io_backend_ == IoBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
-  if (multi_thread_ && (file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring)) {
-    return std::make_error_code(std::errc::not_supported);
-  }
-  // The multi-thread runtime has no ring (see FileBackend::io_uring): files on the pool,
-  // sockets on epoll.
-  const bool ring_files = enable_io_ && !multi_thread_ && file_backend_ != FileBackend::blocking_pool;
+  // Sockets in completion mode need the owner-mode ring: not on the multi-thread runtime
+  // (docs/io-uring.md, "The multi-thread runtime").
+  if (multi_thread_ && io_backend_ == IoBackend::io_uring) return std::make_error_code(std::errc::not_supported);
+  const std::size_t workers = worker_threads_ != 0 ? worker_threads_ : available_cpus();
+  const bool ring_files = enable_io_ && file_backend_ != FileBackend::blocking_pool;
   const bool ring_sockets = enable_io_ && !multi_thread_ && io_backend_ != IoBackend::epoll;
   if (ring_files || ring_sockets) {
     const bool required = file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring;
@@ -95,6 +94,9 @@ Result<Runtime> Builder::build() {
     config.uring_config.entries = uring_entries_;
     config.uring_config.refuse_setup = uring_refuse_setup_;
     config.uring_config.refuse_opcode = uring_refuse_opcode_;
+    // The multi-thread runtime: shared-mode rings, by default one for all workers (measured
+    // faster than a ring per worker here: docs/io-uring.md, "The multi-thread runtime").
+    if (multi_thread_) config.uring_config.rings = uring_rings_ != 0 ? uring_rings_ : 1;
   }
   auto stack = detail::driver::Driver::create(config);
   if (!stack) return stack.error();
@@ -105,7 +107,7 @@ Result<Runtime> Builder::build() {
   if (multi_thread_) {
     detail::MultiThreadConfig mt;
     mt.sched = sched;
-    mt.workers = worker_threads_ != 0 ? worker_threads_ : available_cpus();
+    mt.workers = workers;
     mt.max_blocking_threads = max_blocking_threads_;
     mt.thread_name = thread_name_;
     mt.thread_stack_size = thread_stack_size_;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <utility>
 
 #include "eddy/detail/driver_handle.hpp"
@@ -21,6 +22,11 @@ namespace eddy::detail {
 // The base of a scheduler's thread-owned state (run queue, countdowns, deferred wakers). Only
 // the thread running the scheduler has one in its Context; nothing else may touch it.
 class SchedulerCore {
+ public:
+  // Which worker this core is (0 on the current-thread runtime): a file operation submits to
+  // that worker's io_uring (src/io/uring/ring_set.hpp). Set once, before the core first runs.
+  std::uint32_t worker_slot = 0;
+
  protected:
   SchedulerCore() = default;
   ~SchedulerCore() = default;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <span>
 
 #include "eddy/error.hpp"
 #include "io/uring/fault_seam.hpp"
@@ -33,6 +34,12 @@ constexpr unsigned kFlagSets[] = {
     0,
 };
 
+// A shared ring (RingMode::shared): entered by several threads, so no SINGLE_ISSUER (and so no
+// DEFER_TASKRUN); no COOP_TASKRUN either, so that a completion run as task work of a submitter
+// that now sleeps elsewhere (on its condition variable, in epoll) interrupts that sleep and posts
+// its CQE, which signals the eventfd the driver polls.
+constexpr unsigned kSharedFlagSets[] = {IORING_SETUP_SUBMIT_ALL, 0};
+
 std::error_code errno_code(int e) { return {e, std::system_category()}; }
 
 // Submission attempts per flush at a turn (EINTR, EAGAIN, EBUSY; then the next turn retries),
@@ -50,11 +57,22 @@ void sleep_1ms() noexcept {
 }  // namespace
 
 Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics& metrics) {
+  return create_with(config, metrics, RingMode::owner, -1);
+}
+
+Result<std::unique_ptr<Ring>> Ring::create_with(const Config& config, IoDriverMetrics& metrics, RingMode mode,
+                                                int event_fd) {
   if (config.refuse_setup != 0) return errno_code(config.refuse_setup);
   install_preloaded_fault_hook();
   std::unique_ptr<Ring> r(new Ring(metrics));
+  if (mode == RingMode::shared) {
+    r->shared_ = true;
+    r->claimed_.store(true, std::memory_order_release);  // no owner to wait for
+  }
   int rc = -EINVAL;
-  for (unsigned flags : kFlagSets) {
+  const std::span<const unsigned> sets = mode == RingMode::shared ? std::span<const unsigned>(kSharedFlagSets)
+                                                                   : std::span<const unsigned>(kFlagSets);
+  for (unsigned flags : sets) {
     io_uring_params p;
     std::memset(&p, 0, sizeof p);
     p.flags = flags;
@@ -81,8 +99,13 @@ Result<std::unique_ptr<Ring>> Ring::create(const Config& config, IoDriverMetrics
   // The driver polls this eventfd, not the ring's fd: with DEFER_TASKRUN a completion is queued
   // as task work for the owner and the ring's fd does not become readable until that work runs
   // (measured on 6.18), while a registered eventfd is signalled when the work is queued.
-  r->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (r->event_fd_ < 0) return last_error();
+  if (event_fd >= 0) {
+    r->event_fd_ = event_fd;
+    r->owns_event_fd_ = false;
+  } else {
+    r->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (r->event_fd_ < 0) return last_error();
+  }
   if (int f = injected_fault(EnterSite::register_)) return errno_code(f);
   if (int e = io_uring_register_eventfd(&r->ring_, r->event_fd_); e < 0) return errno_code(-e);
   return r;
@@ -110,7 +133,7 @@ void Ring::close_ring() noexcept {
   bufs_.reset();  // after the exit: the kernel no longer names the buffers
   open_ = false;
   if (event_fd_ >= 0) {
-    ::close(event_fd_);
+    if (owns_event_fd_) ::close(event_fd_);
     event_fd_ = -1;
   }
 }
@@ -130,7 +153,7 @@ bool Ring::claim() noexcept {
       claimed_.store(true, std::memory_order_release);
     }
   }
-  return open_ && owner_ == &tl_thread_tag;
+  return open_ && (shared_ || owner_ == &tl_thread_tag);
 }
 
 io_uring_sqe* Ring::get_sqe() {
@@ -325,7 +348,8 @@ void Ring::shutdown() {
     close_ring();
     return;
   }
-  if (claimed_.load(std::memory_order_acquire) && owner_ != &tl_thread_tag && (in_flight_ | cancels_) != 0) {
+  if (!shared_ && claimed_.load(std::memory_order_acquire) && owner_ != &tl_thread_tag &&
+      (in_flight_ | cancels_) != 0) {
     // Only the owner may enter this ring (SINGLE_ISSUER, DEFER_TASKRUN). Freeing the ops now
     // would let the kernel finish a read into freed memory, so they are left alive (each keeps
     // itself through ring_ref_): a deliberate leak, said once, for a misuse (docs/io-uring.md).

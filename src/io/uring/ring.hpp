@@ -57,7 +57,17 @@ struct Config {
   // Provided buffers for multishot recv in socket mode: how many (a power of two) and their size.
   unsigned recv_buffers = 1024;
   unsigned recv_buffer_size = 4096;
+  // The multi-thread runtime's rings (io/uring/ring_set.hpp): how many (0: one owner-thread ring,
+  // the current-thread runtime's). Each is then made in shared mode (below).
+  unsigned rings = 0;
 };
+
+// How a ring may be entered. `owner`: one thread, the first to claim it, with SINGLE_ISSUER and
+// DEFER_TASKRUN (the current-thread runtime). `shared`: any thread, one at a time, the caller
+// serialising every call with the ring's lock (RingSet); no SINGLE_ISSUER, DEFER_TASKRUN or
+// COOP_TASKRUN, so a completion's task work wakes its submitter wherever it sleeps and posts the
+// CQE without anyone entering the ring.
+enum class RingMode : std::uint8_t { owner, shared };
 
 class Ring {
  public:
@@ -65,6 +75,10 @@ class Ring {
   // and registers an eventfd the kernel signals on completions: `*event_fd` (owned by the ring),
   // for the driver to poll. Errors: the setup's errno, or ENOSYS naming a missing opcode.
   static Result<std::unique_ptr<Ring>> create(const Config& config, IoDriverMetrics& metrics);
+  // A ring in `mode`, registering `event_fd` (not owned: the caller closes it after the ring)
+  // instead of an eventfd of its own.
+  static Result<std::unique_ptr<Ring>> create_with(const Config& config, IoDriverMetrics& metrics, RingMode mode,
+                                                   int event_fd);
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
@@ -84,8 +98,9 @@ class Ring {
   bool claim() noexcept;
   bool is_open() const noexcept { return open_; }
   // The calling thread is the ring's owner (the driver touches the ring only then).
+  // A shared ring: always (the caller holds its lock).
   bool owned_here() const noexcept {
-    return claimed_.load(std::memory_order_acquire) && owner_ == &tl_thread_tag;
+    return claimed_.load(std::memory_order_acquire) && (shared_ || owner_ == &tl_thread_tag);
   }
 
   // Owner thread only. An SQE for `op`, already tagged with it; the caller fills in the opcode.
@@ -141,6 +156,8 @@ class Ring {
   std::unique_ptr<BufRing> bufs_;  // socket mode; unmapped after the ring is closed
   IoDriverMetrics& metrics_;
   int event_fd_ = -1;
+  bool owns_event_fd_ = true;
+  bool shared_ = false;  // RingMode::shared: claimed from the start, any thread under the caller's lock
   unsigned flags_ = 0;
   bool open_ = false;
   bool ring_made_ = false;

@@ -1,0 +1,61 @@
+#include "io/uring/ring_set.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "eddy/error.hpp"
+
+namespace eddy::io::uring {
+
+using Guard = eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex>;
+
+Result<std::unique_ptr<RingSet>> RingSet::create(const Config& config, IoDriverMetrics& metrics) {
+  std::unique_ptr<RingSet> set(new RingSet());
+  set->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (set->event_fd_ < 0) return last_error();
+  const unsigned n = std::max(config.rings, 1u);
+  set->slots_.reserve(n);
+  for (unsigned i = 0; i < n; ++i) {
+    auto ring = Ring::create_with(config, metrics, RingMode::shared, set->event_fd_);
+    if (!ring) return ring.error();  // ~RingSet closes the rings made so far (nothing in flight)
+    auto slot = std::make_unique<Slot>();
+    slot->ring = std::move(*ring);
+    set->slots_.push_back(std::move(slot));
+  }
+  return set;
+}
+
+RingSet::~RingSet() {
+  shutdown();
+  slots_.clear();  // closes the rings before their eventfd
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+std::size_t RingSet::flush_and_reap(std::size_t index) {
+  Slot& s = slot(index);
+  Guard lock(s.mutex);
+  Ring& r = *s.ring;
+  if (!r.busy()) return 0;
+  if (r.has_pending()) r.flush();
+  return r.cq_ready() ? r.drain() : 0;
+}
+
+std::size_t RingSet::drain_all() {
+  std::size_t completed = 0;
+  for (auto& s : slots_) {
+    Guard lock(s->mutex);
+    if (s->ring->busy() && s->ring->cq_ready()) completed += s->ring->drain();
+  }
+  return completed;
+}
+
+void RingSet::shutdown() {
+  for (auto& s : slots_) {
+    Guard lock(s->mutex);
+    s->ring->shutdown();
+  }
+}
+
+}  // namespace eddy::io::uring
