@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "eddy/coop.hpp"
 #include "eddy/detail/context.hpp"
@@ -357,8 +358,17 @@ void MultiThreadHandle::park_timeout(MtCore& core, std::optional<std::chrono::na
   // This worker's file operations go to the kernel before it sleeps or polls (their waiters may
   // be the only work left); what completed inside that submit (a cached read) is reaped here, its
   // tasks queued locally. With tasks to run now, a blocking park is skipped.
-  const bool ran_ring = rings_ != nullptr && rings_->flush_and_reap(core.index) != 0;
-  if (!(ran_ring && !timeout && has_tasks(core))) remotes_[core.index]->parker.park(driver_, timeout);
+  bool ring_retry = false;
+  const bool ran_ring = rings_ != nullptr && rings_->flush_and_reap(core.index, ring_retry) != 0;
+  if (ring_retry) [[unlikely]] {
+    // The kernel refused a submit or a reap (Ring::must_retry): this worker must not sleep on
+    // it. WorkerParker has no timed sleep, so: a non-blocking look at the driver, 1 ms off the
+    // CPU, and back to the caller, which comes here again (and flushes again) if still idle.
+    remotes_[core.index]->parker.park(driver_, std::chrono::nanoseconds(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } else if (!(ran_ring && !timeout && has_tasks(core))) {
+    remotes_[core.index]->parker.park(driver_, timeout);
+  }
   core.in_park = false;
   // Yielded tasks run only now, after the driver has been polled (if it was free), at the back
   // of the local queue, where an idle worker may steal them.

@@ -33,20 +33,26 @@ RingSet::~RingSet() {
   if (event_fd_ >= 0) ::close(event_fd_);
 }
 
-std::size_t RingSet::flush_and_reap(std::size_t index) {
+std::size_t RingSet::flush_and_reap(std::size_t index, bool& retry) {
   Slot& s = slot(index);
   Guard lock(s.mutex);
   Ring& r = *s.ring;
+  retry = false;
   if (!r.busy()) return 0;
   if (r.has_pending()) r.flush();
-  return r.cq_ready() ? r.drain() : 0;
+  // A refused flush or get_events, or ops the kernel refused (failed at this drain): see
+  // Ring::must_retry. The worker then sleeps at most 1 ms, as the driver does for its own ring.
+  const std::size_t n = (r.cq_ready() || r.has_failed() || r.must_retry()) ? r.drain() : 0;
+  retry = r.must_retry() || r.has_failed();
+  return n;
 }
 
 std::size_t RingSet::drain_all() {
   std::size_t completed = 0;
   for (auto& s : slots_) {
     Guard lock(s->mutex);
-    if (s->ring->busy() && s->ring->cq_ready()) completed += s->ring->drain();
+    Ring& r = *s->ring;
+    if (r.busy() && (r.cq_ready() || r.has_failed() || r.must_retry())) completed += r.drain();
   }
   return completed;
 }

@@ -51,8 +51,10 @@ class RingSet {
   int event_fd() const noexcept { return event_fd_; }
 
   // Worker `index`, before it parks or polls the driver: gives its ring's pending SQEs to the
-  // kernel and reaps every completion there (waking their tasks). Returns the ops completed.
-  std::size_t flush_and_reap(std::size_t index);
+  // kernel and reaps every completion there (waking their tasks). Returns the ops completed;
+  // `retry` says the kernel refused something (Ring::must_retry) and the worker must not sleep
+  // for more than 1 ms.
+  std::size_t flush_and_reap(std::size_t index, bool& retry);
   // The driver, when the eventfd fired: reaps every ring. Returns the ops completed.
   std::size_t drain_all();
   // Cancels everything in flight in every ring, waits for every CQE, closes the rings. After
