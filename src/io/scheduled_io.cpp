@@ -24,10 +24,11 @@ ScheduledIo* ScheduledIo::create(bool padded) noexcept {
 void ScheduledIo::destroy(ScheduledIo* io) noexcept {
   const bool padded = io->padded_;
   io->~ScheduledIo();
+  // Unsized: clang 14 declares the sized forms only with -fsized-deallocation.
   if (padded) {
-    ::operator delete(static_cast<void*>(io), kPaddedScheduledIoSize, std::align_val_t{kPaddedScheduledIoSize});
+    ::operator delete(static_cast<void*>(io), std::align_val_t{kPaddedScheduledIoSize});
   } else {
-    ::operator delete(static_cast<void*>(io), sizeof(ScheduledIo));
+    ::operator delete(static_cast<void*>(io));
   }
 }
 
