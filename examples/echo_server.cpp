@@ -73,7 +73,7 @@ struct Echoed {
   std::unique_ptr<std::byte[]> rest;
   std::size_t rest_len = 0;
 };
-Echoed echo_now(eddy::net::TcpStream& stream, const std::byte* data, std::size_t n) {
+[[gnu::always_inline]] inline Echoed echo_now(eddy::net::TcpStream& stream, const std::byte* data, std::size_t n) {
   Echoed e;
   auto w = stream.try_write(eddy::net::ConstBuffer(data, n));
   if (!w && w.error() != std::errc::resource_unavailable_try_again) {  // would-block is EAGAIN
