@@ -143,6 +143,16 @@ Task<int> read_all_blocks(fs::File& file, std::vector<std::error_code>* errors) 
   co_return good;
 }
 
+// Writes the blocks to `path`, then reads every one back, with no error on the way.
+Task<void> write_then_read_back(std::string path) {
+  CO_ASSERT_OK(co_await fs::write(path, block_data()));
+  auto f = co_await fs::File::open(path);
+  CO_ASSERT_OK(f);
+  std::vector<std::error_code> errors;
+  EXPECT_EQ(co_await read_all_blocks(*f, &errors), kBlocks);
+  EXPECT_TRUE(errors.empty());
+}
+
 }  // namespace
 
 // --- files ---------------------------------------------------------------------------------
@@ -160,15 +170,7 @@ TEST(UringFaults, TransientSubmitRefusalsAreRetriedAndLoseNothing) {
       plan.refuse(EnterSite::submit, err, 10);
       rt->block_on([](std::string path) -> Task<void> {
         // Bounded: without the driver's capped wait the refused SQEs would wait for ever.
-        auto body = [](std::string p) -> Task<void> {
-          CO_ASSERT_OK(co_await fs::write(p, block_data()));
-          auto f = co_await fs::File::open(p);
-          CO_ASSERT_OK(f);
-          std::vector<std::error_code> errors;
-          EXPECT_EQ(co_await read_all_blocks(*f, &errors), kBlocks);
-          EXPECT_TRUE(errors.empty());
-        };
-        auto r = co_await eddy::time::timeout(10s, body(path));
+        auto r = co_await eddy::time::timeout(10s, write_then_read_back(path));
         CO_ASSERT_OK(r);
       }(dir.join("f")));
       EXPECT_EQ(plan.injected(EnterSite::submit), 10);
@@ -228,15 +230,7 @@ TEST(UringFaults, RefusedGetEventsLeavesNoCompletionBehind) {
     plan.refuse(EnterSite::get_events, err, 5);
     bool finished = false;
     rt->block_on([](std::string p, bool* done) -> Task<void> {
-      auto body = [](std::string path) -> Task<void> {
-        CO_ASSERT_OK(co_await fs::write(path, block_data()));
-        auto f = co_await fs::File::open(path);
-        CO_ASSERT_OK(f);
-        std::vector<std::error_code> errors;
-        EXPECT_EQ(co_await read_all_blocks(*f, &errors), kBlocks);
-        EXPECT_TRUE(errors.empty());
-      };
-      auto r = co_await eddy::time::timeout(10s, body(p));
+      auto r = co_await eddy::time::timeout(10s, write_then_read_back(p));
       CO_ASSERT_OK(r);
       *done = true;
     }(dir.join("f"), &finished));
