@@ -115,7 +115,11 @@ std::error_code Ring::enable_sockets(const Config& config) {
   io_uring_probe* probe = io_uring_get_probe_ring(&ring_);
   if (probe == nullptr) return errno_code(ENOSYS);
   bool all = true;
-  for (int op : {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL}) {
+  // Multishot recv (IORING_RECV_MULTISHOT) is a flag of RECV, which the probe cannot see: a 5.19
+  // kernel has RECV and provided-buffer rings but fails every multishot recv with EINVAL, which
+  // would leave each socket's reads broken instead of on epoll. It came in 6.0 with SEND_ZC,
+  // whose opcode the probe does report, so SEND_ZC stands for it.
+  for (int op : {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_SEND_ZC}) {
     if (op == config.refuse_opcode || !io_uring_opcode_supported(probe, op)) all = false;
   }
   io_uring_free_probe(probe);

@@ -83,7 +83,8 @@ class Ring {
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
 
-  // Socket mode: probes RECV, SEND and ACCEPT and registers the provided-buffer ring that
+  // Socket mode: probes RECV, SEND, ACCEPT and (standing for multishot recv, kernel 6.0)
+  // SEND_ZC, and registers the provided-buffer ring that
   // multishot recv selects from. Errors: ENOSYS for a missing opcode, or the kernel's (EINVAL:
   // no provided-buffer rings, before 5.19). On error the ring stays usable for files.
   std::error_code enable_sockets(const Config& config);
