@@ -103,6 +103,24 @@ void arm(const std::shared_ptr<UringSocket>& s) noexcept {
   }
 }
 
+// A reader with nothing queued: arms the multishot recv and waits for its CQE, or, when the
+// last arm ended with ENOBUFS and no buffer has come back since, waits for a buffer instead (so
+// a dry pool costs no submit-and-refuse loop).
+void arm_recv_and_wait(const std::shared_ptr<UringSocket>& sp, const Waker& waker) {
+  UringSocket& s = *sp;
+  if (!s.in_ring()) {
+    if (s.nobufs) [[unlikely]] {
+      if (s.bufs->free_count() == 0) {
+        s.bufs->wait_for_buffer(waker, s.starved_gen, s.starved_idx);
+        return;
+      }
+      s.nobufs = false;
+    }
+    arm(sp);
+  }
+  s.set_waker(waker);
+}
+
 }  // namespace
 
 UringSocket::~UringSocket() {
@@ -143,9 +161,11 @@ void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
   }
   if (res == 0) {
     eof = true;
-  } else if (res < 0 && res != -ECANCELED && res != -ENOBUFS && res != -EINTR && !detached) {
-    // ENOBUFS (every provided buffer is queued somewhere) ends the multishot recv without
-    // losing data: the next read re-arms it once buffers are back.
+  } else if (res == -ENOBUFS) {
+    // Every provided buffer is queued or lent somewhere: the multishot recv ends without
+    // losing data (the bytes stay in the socket); it is re-armed once a buffer is back.
+    nobufs = true;
+  } else if (res < 0 && res != -ECANCELED && res != -EINTR && !detached) {
     err = -res;
   }
 }
@@ -164,9 +184,20 @@ Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp,
   }
   if (total_len(bufs) == 0) return Result<std::size_t>(std::size_t{0});  // as recv(len 0)
   if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
-  if (!s.in_ring()) arm(sp);
-  s.set_waker(waker);
+  arm_recv_and_wait(sp, waker);
   return Pending;
+}
+
+// Lends the head buffer (from head_off on) to a RecvBuffer: no copy; the lease gives it back.
+RecvBuffer lend_head(UringSocket& s) noexcept {
+  BufRing& br = *s.bufs;
+  const std::uint16_t bid = s.head;
+  const std::uint32_t off = s.head_off;
+  s.head = br.next(bid);
+  if (s.head == BufRing::kNone) s.tail = BufRing::kNone;
+  s.head_off = 0;
+  br.lease_out();
+  return RecvBuffer::from_parts(br.data(bid), off, br.len(bid) - off, &br, &BufRing::lease_return, bid);
 }
 
 Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
@@ -286,6 +317,30 @@ Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const Co
 }
 
 io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
+
+// read_buf in completion mode. The first look: nothing queued, no end or error to report, and
+// the recv armed: keep the waker and wait (the whole poll would conclude the same).
+bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
+  UringSocket& s = *io.uring();
+  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owned_here()) return false;
+  s.set_waker(waker);
+  return true;
+}
+
+Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept {
+  const std::shared_ptr<UringSocket>& sp = io.uring();
+  UringSocket& s = *sp;
+  if (!s.ring->owned_here()) [[unlikely]] return Result<RecvBuffer>(not_owner());
+  if (has_queued(s) || s.eof || s.err != 0) {
+    if (!coop::poll_proceed(waker)) return Pending;
+    if (has_queued(s)) return Result<RecvBuffer>(lend_head(s));
+    if (s.err != 0) return Result<RecvBuffer>(errno_code(s.err));  // sticky, as read()'s
+    return Result<RecvBuffer>(RecvBuffer());                      // end of stream
+  }
+  if (!s.ring->is_open()) return Result<RecvBuffer>(Error::shutdown);
+  arm_recv_and_wait(sp, waker);
+  return Pending;
+}
 
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
   UringSocket& s = *sp;

@@ -2,9 +2,14 @@
 
 #include <sys/mman.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdint>
+#include <utility>
 
 #include "io/uring/fault_seam.hpp"
+#include "io/uring/ring.hpp"
 
 namespace eddy::io::uring {
 
@@ -50,10 +55,93 @@ BufRing::~BufRing() {
   if (br_ != nullptr) ::munmap(br_, br_bytes_);
 }
 
-void BufRing::recycle(std::uint16_t bid) noexcept {
+void BufRing::add_back(std::uint16_t bid) noexcept {
   io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), 0);
   io_uring_buf_ring_advance(br_, 1);
   ++free_;
+}
+
+void BufRing::wake_starved() noexcept {
+  // Moved out first: a woken task may run (and wait again) only later, but the list must be
+  // empty before anyone can be added for the next generation.
+  std::vector<Waker> ws = std::move(starved_);
+  starved_.clear();
+  ++starved_gen_;
+  for (auto& w : ws) w.wake();
+}
+
+void BufRing::wait_for_buffer(const Waker& w, std::uint32_t& gen, std::uint32_t& idx) {
+  if (gen == starved_gen_ && idx < starved_.size()) {
+    starved_[idx].clone_from(w);  // polled again before any buffer came back
+    return;
+  }
+  gen = starved_gen_;
+  idx = static_cast<std::uint32_t>(starved_.size());
+  starved_.push_back(w);
+}
+
+void BufRing::lease_return(void* self, std::byte* /*base*/, std::uint32_t bid) noexcept {
+  auto* b = static_cast<BufRing*>(self);
+  const auto id = static_cast<std::uint16_t>(bid);
+  // The common case: the owner thread, ring open. (orphaned_ is written by the owner thread
+  // only, so the owner reads it without the lock; another thread never takes this branch.)
+  if (b->owner_ == &tl_thread_tag && !b->orphaned_.load(std::memory_order_acquire)) [[likely]] {
+    --b->leased_;
+    b->recycle(id);
+    return;
+  }
+  bool last = false;
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(b->remote_mu_);
+    if (b->orphaned_.load(std::memory_order_relaxed)) {
+      last = --b->leased_ == 0;  // the ring is closed: nothing goes back to a kernel
+    } else {
+      try {
+        b->remote_.push_back(id);
+      } catch (...) {
+        return;  // out of memory: the buffer stays out of the pool (never reused, never freed early)
+      }
+      b->remote_flag_.store(true, std::memory_order_relaxed);
+      // Wakes the owner's driver (its eventfd: the ring's completion token), which takes the
+      // buffer back in its turn. Under the lock: retire() closes nothing before it has the lock.
+      const std::uint64_t one = 1;
+      if (b->wake_fd_ >= 0) {
+        [[maybe_unused]] const auto n = ::write(b->wake_fd_, &one, sizeof one);
+      }
+    }
+  }
+  if (last) delete b;
+}
+
+void BufRing::take_remote_returns_slow() noexcept {
+  std::vector<std::uint16_t> back;
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(remote_mu_);
+    back.swap(remote_);
+    remote_flag_.store(false, std::memory_order_relaxed);
+  }
+  for (const std::uint16_t bid : back) {
+    --leased_;
+    recycle(bid);
+  }
+}
+
+void BufRing::retire(std::unique_ptr<BufRing> b) noexcept {
+  if (!b) return;
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(b->remote_mu_);
+    b->leased_ -= static_cast<unsigned>(b->remote_.size());  // returned, just not taken back
+    b->remote_.clear();
+    b->remote_flag_.store(false, std::memory_order_relaxed);
+    b->starved_.clear();
+    if (b->leased_ != 0) {
+      // Leases are out: they read this memory; the last one to come back frees it.
+      b->orphaned_.store(true, std::memory_order_release);
+      b->wake_fd_ = -1;
+      (void)b.release();
+      return;
+    }
+  }
 }
 
 }  // namespace eddy::io::uring

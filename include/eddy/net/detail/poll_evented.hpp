@@ -35,6 +35,7 @@
 #include "eddy/interest.hpp"
 #include "eddy/io/detail/registration.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/recv_buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
 #include "eddy/result.hpp"
@@ -129,6 +130,12 @@ Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept;
 Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept;
 // The late epoll registration of a completion-mode socket (null until its readiness is asked for).
 io::Registration* uring_readiness(const UringSocket& s) noexcept;
+// read_buf in completion mode: the first look (true: waiting, `waker` kept) and the poll.
+bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept;
+Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept;
+// read_buf in epoll mode: a lease of a whole kRecvBufferSize-byte buffer from this thread's small pool
+// (net/recv_pool.cpp); given back to the pool of the thread that destroys it. Errors: ENOMEM.
+Result<RecvBuffer> pool_recv_buffer() noexcept;
 
 class PollEvented {
  public:
@@ -230,6 +237,35 @@ class PollEvented {
     return try_stream(
         Interest::WRITABLE, [&] { return sys_send_vectored(fd_, bufs, 0); },
         [&] { return uring_try_write_vectored(*this, bufs); });
+  }
+
+  // An owned-buffer read (StreamBase::read_buf). Completion mode: the stream's oldest queued
+  // provided buffer, lent whole (uring_socket.hpp). Epoll mode: poll_read's path, receiving
+  // into `spare` (taken from the thread's pool on first use and kept by the caller across
+  // polls); a read of n > 0 bytes hands it over. An empty result is the end of the stream.
+  Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker, RecvBuffer& spare) noexcept {
+    if (uring_) return uring_poll_read_buf(*this, waker);
+    Poll<Result<std::size_t>> r = poll_stream(
+        waker, io::Direction::Read, kRecvBufferSize,
+        [&]() -> Result<std::size_t> {
+          if (!spare.holds_buffer()) {
+            auto b = pool_recv_buffer();
+            if (!b) return b.error();
+            spare = std::move(*b);
+          }
+          return sys_recv(fd_, MutableBuffer(spare.data(), kRecvBufferSize), 0);
+        },
+        [] { return Poll<Result<std::size_t>>(Result<std::size_t>(Error::shutdown)); });
+    if (r.is_pending()) return Pending;
+    if (!*r) return Result<RecvBuffer>(r->error());
+    if (**r == 0) return Result<RecvBuffer>(RecvBuffer());
+    spare.truncate(**r);
+    return Result<RecvBuffer>(std::move(spare));
+  }
+  // read_buf's first look (see wait_if_pending).
+  bool wait_if_pending_read_buf(const Waker& waker) noexcept {
+    if (uring_) return uring_wait_read_buf(*this, waker);
+    return reg_->scheduled_io().wait_if_pending(waker, io::Direction::Read);
   }
 
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path

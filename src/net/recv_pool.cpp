@@ -1,0 +1,56 @@
+// The per-thread pool behind epoll-mode read_buf (net::RecvBuffer): a few kRecvBufferSize-byte
+// buffers kept for reuse, so that a read-and-release loop allocates nothing after its first read.
+//
+// Invariants: a pool belongs to one thread and is touched only by it (no lock); a buffer is in
+// at most one pool or lease; a lease destroyed on any thread goes to that thread's pool, or is
+// freed when the pool is full or already destroyed (thread exit); a destroyed pool frees what it
+// holds, so nothing leaks.
+#include <cstddef>
+#include <new>
+
+#include "eddy/net/detail/poll_evented.hpp"
+#include "eddy/net/recv_buffer.hpp"
+
+namespace eddy::net::detail {
+
+namespace {
+
+constexpr unsigned kPoolKeep = 8;  // buffers kept per thread (32 KiB)
+
+struct RecvPool {
+  std::byte* free[kPoolKeep] = {};
+  unsigned n = 0;
+  bool dead = false;
+  ~RecvPool() {
+    for (unsigned i = 0; i < n; ++i) ::operator delete(free[i]);
+    n = 0;
+    dead = true;
+  }
+};
+
+thread_local RecvPool tl_pool;
+
+void pool_release(void* /*owner*/, std::byte* base, std::uint32_t /*tag*/) noexcept {
+  RecvPool& p = tl_pool;
+  if (!p.dead && p.n < kPoolKeep) {
+    p.free[p.n++] = base;
+  } else {
+    ::operator delete(base);
+  }
+}
+
+}  // namespace
+
+Result<RecvBuffer> pool_recv_buffer() noexcept {
+  RecvPool& p = tl_pool;
+  std::byte* b = nullptr;
+  if (p.n > 0) {
+    b = p.free[--p.n];
+  } else {
+    b = static_cast<std::byte*>(::operator new(kRecvBufferSize, std::nothrow));
+    if (b == nullptr) return std::make_error_code(std::errc::not_enough_memory);
+  }
+  return RecvBuffer::from_parts(b, 0, static_cast<std::uint32_t>(kRecvBufferSize), nullptr, &pool_release, 0);
+}
+
+}  // namespace eddy::net::detail
