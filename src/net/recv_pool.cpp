@@ -1,5 +1,6 @@
-// The per-thread pool behind epoll-mode read_buf (net::RecvBuffer): a few kRecvBufferSize-byte
-// buffers kept for reuse, so that a read-and-release loop allocates nothing after its first read.
+// Epoll-mode read_buf (net::RecvBuffer): the read, and the per-thread pool it reads into: a few
+// kRecvBufferSize-byte buffers kept for reuse, so that a read-and-release loop allocates nothing
+// after its first read.
 //
 // Invariants: a pool belongs to one thread and is touched only by it (no lock); a buffer is in
 // at most one pool or lease; a lease destroyed on any thread goes to that thread's pool, or is
@@ -51,6 +52,31 @@ Result<RecvBuffer> pool_recv_buffer() noexcept {
     if (b == nullptr) return std::make_error_code(std::errc::not_enough_memory);
   }
   return RecvBuffer::from_parts(b, 0, static_cast<std::uint32_t>(kRecvBufferSize), nullptr, &pool_release, 0);
+}
+
+// poll_read's path, receiving into `spare` (taken from the pool on first use and kept by the
+// awaiter across polls); a read of n > 0 bytes hands it over, truncated to n.
+Poll<Result<RecvBuffer>> PollEvented::poll_read_buf_readiness(const Waker& waker, RecvBuffer& spare) noexcept {
+  Poll<Result<std::size_t>> r = poll_stream(
+      waker, io::Direction::Read, kRecvBufferSize,
+      [&]() -> Result<std::size_t> {
+        if (!spare.holds_buffer()) {
+          auto b = pool_recv_buffer();
+          if (!b) return b.error();
+          spare = std::move(*b);
+        }
+        return sys_recv(fd_, MutableBuffer(spare.data(), kRecvBufferSize), 0);
+      },
+      [] { return Poll<Result<std::size_t>>(Result<std::size_t>(Error::shutdown)); });
+  if (r.is_pending()) return Pending;
+  if (!*r) return Result<RecvBuffer>(r->error());
+  if (**r == 0) return Result<RecvBuffer>(RecvBuffer());
+  spare.truncate(**r);
+  return Result<RecvBuffer>(std::move(spare));
+}
+
+bool PollEvented::wait_read_buf_readiness(const Waker& waker) noexcept {
+  return reg_->scheduled_io().wait_if_pending(waker, io::Direction::Read);
 }
 
 }  // namespace eddy::net::detail

@@ -245,27 +245,12 @@ class PollEvented {
   // polls); a read of n > 0 bytes hands it over. An empty result is the end of the stream.
   Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker, RecvBuffer& spare) noexcept {
     if (uring_) return uring_poll_read_buf(*this, waker);
-    Poll<Result<std::size_t>> r = poll_stream(
-        waker, io::Direction::Read, kRecvBufferSize,
-        [&]() -> Result<std::size_t> {
-          if (!spare.holds_buffer()) {
-            auto b = pool_recv_buffer();
-            if (!b) return b.error();
-            spare = std::move(*b);
-          }
-          return sys_recv(fd_, MutableBuffer(spare.data(), kRecvBufferSize), 0);
-        },
-        [] { return Poll<Result<std::size_t>>(Result<std::size_t>(Error::shutdown)); });
-    if (r.is_pending()) return Pending;
-    if (!*r) return Result<RecvBuffer>(r->error());
-    if (**r == 0) return Result<RecvBuffer>(RecvBuffer());
-    spare.truncate(**r);
-    return Result<RecvBuffer>(std::move(spare));
+    return poll_read_buf_readiness(waker, spare);
   }
   // read_buf's first look (see wait_if_pending).
   bool wait_if_pending_read_buf(const Waker& waker) noexcept {
     if (uring_) return uring_wait_read_buf(*this, waker);
-    return reg_->scheduled_io().wait_if_pending(waker, io::Direction::Read);
+    return wait_read_buf_readiness(waker);
   }
 
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
@@ -352,6 +337,10 @@ class PollEvented {
   PollEvented(int fd, io::Registration reg, std::shared_ptr<UringSocket> uring) noexcept
       : fd_(fd), reg_(std::move(reg)), uring_(std::move(uring)) {}
   Result<void> register_late() noexcept;
+  // poll_read_buf in epoll mode (net/recv_pool.cpp: out of line, so that a program's read_buf
+  // loop does not carry a second inlined copy of the read path).
+  Poll<Result<RecvBuffer>> poll_read_buf_readiness(const Waker& waker, RecvBuffer& spare) noexcept;
+  bool wait_read_buf_readiness(const Waker& waker) noexcept;
 
   int fd_ = -1;
   // Always set while fd_ is: the driver registration, or in completion mode a detached one.
