@@ -130,44 +130,63 @@ UringSocket::~UringSocket() {
   }
 }
 
-void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
-  if (listener) {
-    if (res >= 0) {
-      if (detached) {
-        ::close(res);
-      } else {
-        accepted->fds.push_back(res);
-      }
-    } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !detached) {
-      err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
-    }
-    return;
-  }
-  if ((flags & IORING_CQE_F_BUFFER) != 0) {
-    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-    bufs->note_taken();
-    if (detached || res <= 0) {
-      bufs->recycle(bid);
+namespace {
+
+// A listener's CQE: an accepted fd, or an error for the next accept to report.
+[[gnu::noinline]] void on_accept_cqe(UringSocket& s, int res) noexcept {
+  if (res >= 0) {
+    if (s.detached) {
+      ::close(res);
     } else {
-      bufs->len(bid) = static_cast<std::uint32_t>(res);
-      bufs->next(bid) = BufRing::kNone;
-      if (tail == BufRing::kNone) {
-        head = bid;
-      } else {
-        bufs->next(tail) = bid;
-      }
-      tail = bid;
+      s.accepted->fds.push_back(res);
     }
+  } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !s.detached) {
+    s.err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
+  }
+}
+
+// A stream's CQE other than bytes for a live stream: end of stream, errors, a buffer to give
+// back (detached, or no bytes).
+[[gnu::noinline]] void on_recv_cqe_rare(UringSocket& s, int res, unsigned flags) noexcept {
+  if ((flags & IORING_CQE_F_BUFFER) != 0) {
+    s.bufs->note_taken();
+    s.bufs->recycle(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
   }
   if (res == 0) {
-    eof = true;
+    s.eof = true;
   } else if (res == -ENOBUFS) {
     // Every provided buffer is queued or lent somewhere: the multishot recv ends without
     // losing data (the bytes stay in the socket); it is re-armed once a buffer is back.
-    nobufs = true;
-  } else if (res < 0 && res != -ECANCELED && res != -EINTR && !detached) {
-    err = -res;
+    s.nobufs = true;
+  } else if (res < 0 && res != -ECANCELED && res != -EINTR && !s.detached) {
+    s.err = -res;
   }
+}
+
+}  // namespace
+
+void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
+  if (listener) [[unlikely]] {
+    on_accept_cqe(*this, res);
+    return;
+  }
+  // The common case: bytes for a live stream, queued in CQE order (the rest out of line, so
+  // that this path saves no registers).
+  if ((flags & IORING_CQE_F_BUFFER) != 0 && res > 0 && !detached) [[likely]] {
+    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    BufRing& br = *bufs;
+    br.note_taken();
+    br.len(bid) = static_cast<std::uint32_t>(res);
+    br.next(bid) = BufRing::kNone;
+    if (tail == BufRing::kNone) {
+      head = bid;
+    } else {
+      br.next(tail) = bid;
+    }
+    tail = bid;
+    return;
+  }
+  on_recv_cqe_rare(*this, res, flags);
 }
 
 namespace {

@@ -61,7 +61,7 @@ void BufRing::add_back(std::uint16_t bid) noexcept {
   ++free_;
 }
 
-void BufRing::wake_starved() noexcept {
+[[gnu::noinline]] void BufRing::wake_starved() noexcept {
   // Moved out first: a woken task may run (and wait again) only later, but the list must be
   // empty before anyone can be added for the next generation.
   std::vector<Waker> ws = std::move(starved_);
@@ -80,6 +80,14 @@ void BufRing::wait_for_buffer(const Waker& w, std::uint32_t& gen, std::uint32_t&
   starved_.push_back(w);
 }
 
+namespace {
+
+// lease_return off the owner thread, or once the ring is closed: out of line, so that the
+// common path saves no registers for it.
+[[gnu::noinline]] void lease_return_slow(BufRing* b, std::uint16_t bid) noexcept { b->return_locked(bid); }
+
+}  // namespace
+
 void BufRing::lease_return(void* self, std::byte* /*base*/, std::uint32_t bid) noexcept {
   auto* b = static_cast<BufRing*>(self);
   const auto id = static_cast<std::uint16_t>(bid);
@@ -90,27 +98,31 @@ void BufRing::lease_return(void* self, std::byte* /*base*/, std::uint32_t bid) n
     b->recycle(id);
     return;
   }
+  lease_return_slow(b, id);
+}
+
+void BufRing::return_locked(std::uint16_t id) noexcept {
   bool last = false;
   {
-    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(b->remote_mu_);
-    if (b->orphaned_.load(std::memory_order_relaxed)) {
-      last = --b->leased_ == 0;  // the ring is closed: nothing goes back to a kernel
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(remote_mu_);
+    if (orphaned_.load(std::memory_order_relaxed)) {
+      last = --leased_ == 0;  // the ring is closed: nothing goes back to a kernel
     } else {
       try {
-        b->remote_.push_back(id);
+        remote_.push_back(id);
       } catch (...) {
         return;  // out of memory: the buffer stays out of the pool (never reused, never freed early)
       }
-      b->remote_flag_.store(true, std::memory_order_relaxed);
+      remote_flag_.store(true, std::memory_order_relaxed);
       // Wakes the owner's driver (its eventfd: the ring's completion token), which takes the
       // buffer back in its turn. Under the lock: retire() closes nothing before it has the lock.
       const std::uint64_t one = 1;
-      if (b->wake_fd_ >= 0) {
-        [[maybe_unused]] const auto n = ::write(b->wake_fd_, &one, sizeof one);
+      if (wake_fd_ >= 0) {
+        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
       }
     }
   }
-  if (last) delete b;
+  if (last) delete this;
 }
 
 void BufRing::take_remote_returns_slow() noexcept {

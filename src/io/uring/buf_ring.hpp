@@ -71,6 +71,8 @@ class BufRing {
   void lease_out() noexcept { ++leased_; }
   // A net::RecvBuffer::Release: gives lent buffer `bid` back, from any thread, at any time.
   static void lease_return(void* self, std::byte* base, std::uint32_t bid) noexcept;
+  // lease_return's path off the owner thread or after retire (under remote_mu_; may delete this).
+  void return_locked(std::uint16_t bid) noexcept;
   // Buffers lent and not yet given back.
   unsigned leased_count() const noexcept { return leased_; }
   // Leases were returned off the owner thread (any thread; a hint).
