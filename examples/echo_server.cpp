@@ -133,9 +133,12 @@ eddy::Task<void> serve(eddy::net::TcpStream stream) {
 eddy::Task<void> serve_owned(eddy::net::TcpStream stream) {
   ++g_open;
   for (;;) {
-    auto b = co_await stream.read_buf();
-    if (!b || b->empty()) break;  // error, or the peer closed its side: we are done
-    Echoed e = echo_lease(stream, *b);
+    Echoed e;
+    {  // the lease's scope ends before send_rest's suspension: it is not kept in the frame
+      auto b = co_await stream.read_buf();
+      if (!b || b->empty()) break;  // error, or the peer closed its side: we are done
+      e = echo_lease(stream, *b);
+    }
     if (!e.ok) break;
     if (e.rest && !co_await send_rest(stream, std::move(e))) break;
   }

@@ -31,7 +31,7 @@ struct RecvPool {
 
 thread_local RecvPool tl_pool;
 
-void pool_release(void* /*owner*/, std::byte* base, std::uint32_t /*tag*/) noexcept {
+void pool_release(eddy::detail::BufferLender* /*self*/, std::byte* base, std::uint32_t /*tag*/) noexcept {
   RecvPool& p = tl_pool;
   if (!p.dead && p.n < kPoolKeep) {
     p.free[p.n++] = base;
@@ -39,6 +39,9 @@ void pool_release(void* /*owner*/, std::byte* base, std::uint32_t /*tag*/) noexc
     ::operator delete(base);
   }
 }
+
+// One lender for every thread's pool: a lease goes back to the pool of the thread that drops it.
+eddy::detail::BufferLender g_pool_lender{&pool_release};
 
 }  // namespace
 
@@ -51,28 +54,29 @@ Result<RecvBuffer> pool_recv_buffer() noexcept {
     b = static_cast<std::byte*>(::operator new(kRecvBufferSize, std::nothrow));
     if (b == nullptr) return std::make_error_code(std::errc::not_enough_memory);
   }
-  return RecvBuffer::from_parts(b, 0, static_cast<std::uint32_t>(kRecvBufferSize), nullptr, &pool_release, 0);
+  return RecvBuffer::from_parts(b, 0, static_cast<std::uint32_t>(kRecvBufferSize), &g_pool_lender, 0);
 }
 
-// poll_read's path, receiving into `spare` (taken from the pool on first use and kept by the
-// awaiter across polls); a read of n > 0 bytes hands it over, truncated to n.
-Poll<Result<RecvBuffer>> PollEvented::poll_read_buf_readiness(const Waker& waker, RecvBuffer& spare) noexcept {
+// poll_read's path, receiving into a pool buffer taken when the socket is ready; a read of
+// n > 0 bytes hands it over, truncated to n; otherwise it goes back to the pool here.
+Poll<Result<RecvBuffer>> PollEvented::poll_read_buf_readiness(const Waker& waker) noexcept {
+  RecvBuffer buf;
   Poll<Result<std::size_t>> r = poll_stream(
       waker, io::Direction::Read, kRecvBufferSize,
       [&]() -> Result<std::size_t> {
-        if (!spare.holds_buffer()) {
+        if (!buf.holds_buffer()) {
           auto b = pool_recv_buffer();
           if (!b) return b.error();
-          spare = std::move(*b);
+          buf = std::move(*b);
         }
-        return sys_recv(fd_, MutableBuffer(spare.data(), kRecvBufferSize), 0);
+        return sys_recv(fd_, MutableBuffer(buf.data(), kRecvBufferSize), 0);
       },
       [] { return Poll<Result<std::size_t>>(Result<std::size_t>(Error::shutdown)); });
   if (r.is_pending()) return Pending;
   if (!*r) return Result<RecvBuffer>(r->error());
   if (**r == 0) return Result<RecvBuffer>(RecvBuffer());
-  spare.truncate(**r);
-  return Result<RecvBuffer>(std::move(spare));
+  buf.truncate(**r);
+  return Result<RecvBuffer>(std::move(buf));
 }
 
 bool PollEvented::wait_read_buf_readiness(const Waker& waker) noexcept {

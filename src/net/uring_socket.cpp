@@ -216,7 +216,7 @@ RecvBuffer lend_head(UringSocket& s) noexcept {
   if (s.head == BufRing::kNone) s.tail = BufRing::kNone;
   s.head_off = 0;
   br.lease_out();
-  return RecvBuffer::from_parts(br.data(bid), off, br.len(bid) - off, &br, &BufRing::lease_return, bid);
+  return RecvBuffer::from_parts(br.data(bid), off, br.len(bid) - off, &br, bid);
 }
 
 Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,

@@ -28,6 +28,8 @@
 #include <span>
 #include <utility>
 
+#include "eddy/detail/buffer_lender.hpp"
+
 namespace eddy::net {
 
 // Capacity of an epoll-mode read_buf() buffer (a completion-mode lease is at most one provided
@@ -36,28 +38,26 @@ inline constexpr std::size_t kRecvBufferSize = 4096;
 
 class RecvBuffer {
  public:
-  // How a lender takes its buffer back: `owner` and `tag` as given to from_parts, `base` the
-  // buffer's start. Callable from any thread, at most once per lease.
-  using Release = void (*)(void* owner, std::byte* base, std::uint32_t tag) noexcept;
+  // Who takes a buffer back (the I/O layers that lend buffers derive from it): see
+  // eddy/detail/buffer_lender.hpp.
+  using Lender = eddy::detail::BufferLender;
 
   // Empty: owns nothing.
   RecvBuffer() noexcept = default;
   RecvBuffer(RecvBuffer&& o) noexcept
-      : base_(std::exchange(o.base_, nullptr)),
-        off_(std::exchange(o.off_, 0)),
+      : data_(std::exchange(o.data_, nullptr)),
         size_(std::exchange(o.size_, 0)),
-        owner_(std::exchange(o.owner_, nullptr)),
-        release_(std::exchange(o.release_, nullptr)),
-        tag_(std::exchange(o.tag_, 0)) {}
+        off_(std::exchange(o.off_, 0)),
+        lender_(std::exchange(o.lender_, nullptr)),
+        tag_(o.tag_) {}
   RecvBuffer& operator=(RecvBuffer&& o) noexcept {
     if (this != &o) {
       reset();
-      base_ = std::exchange(o.base_, nullptr);
-      off_ = std::exchange(o.off_, 0);
+      data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
-      owner_ = std::exchange(o.owner_, nullptr);
-      release_ = std::exchange(o.release_, nullptr);
-      tag_ = std::exchange(o.tag_, 0);
+      off_ = std::exchange(o.off_, 0);
+      lender_ = std::exchange(o.lender_, nullptr);
+      tag_ = o.tag_;
     }
     return *this;
   }
@@ -66,18 +66,19 @@ class RecvBuffer {
   ~RecvBuffer() { reset(); }
 
   // The bytes not yet consumed. The lease may change them in place (nobody else looks at them).
-  std::byte* data() noexcept { return base_ + off_; }
-  const std::byte* data() const noexcept { return base_ + off_; }
+  std::byte* data() noexcept { return data_; }
+  const std::byte* data() const noexcept { return data_; }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  std::span<std::byte> bytes() noexcept { return {data(), size_}; }
-  std::span<const std::byte> bytes() const noexcept { return {data(), size_}; }
+  std::span<std::byte> bytes() noexcept { return {data_, size_}; }
+  std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
   // Holds a buffer (a lease may hold one with no bytes left after consume()).
-  bool holds_buffer() const noexcept { return release_ != nullptr; }
+  bool holds_buffer() const noexcept { return lender_ != nullptr; }
 
   // Drops the first min(n, size()) bytes (partial consumption); the buffer stays held.
   void consume(std::size_t n) noexcept {
     if (n > size_) n = size_;
+    data_ += n;
     off_ += static_cast<std::uint32_t>(n);
     size_ -= static_cast<std::uint32_t>(n);
   }
@@ -87,35 +88,32 @@ class RecvBuffer {
   }
   // Gives the buffer back now; the lease is empty afterwards.
   void reset() noexcept {
-    if (release_ != nullptr) {
-      const Release r = std::exchange(release_, nullptr);
-      r(owner_, base_, tag_);
+    if (lender_ != nullptr) {
+      Lender* l = std::exchange(lender_, nullptr);
+      l->release(l, data_ - off_, tag_);
     }
-    base_ = nullptr;
-    owner_ = nullptr;
-    off_ = size_ = tag_ = 0;
+    data_ = nullptr;
+    size_ = off_ = 0;
   }
 
   // For the I/O layers that lend buffers, not for users: a lease of `size` bytes at `base + off`,
-  // given back with `release(owner, base, tag)`.
-  static RecvBuffer from_parts(std::byte* base, std::uint32_t off, std::uint32_t size, void* owner, Release release,
+  // given back with `lender->release(lender, base, tag)`.
+  static RecvBuffer from_parts(std::byte* base, std::uint32_t off, std::uint32_t size, Lender* lender,
                                std::uint32_t tag) noexcept {
     RecvBuffer b;
-    b.base_ = base;
-    b.off_ = off;
+    b.data_ = base + off;
     b.size_ = size;
-    b.owner_ = owner;
-    b.release_ = release;
+    b.off_ = off;
+    b.lender_ = lender;
     b.tag_ = tag;
     return b;
   }
 
  private:
-  std::byte* base_ = nullptr;
-  std::uint32_t off_ = 0;
+  std::byte* data_ = nullptr;
   std::uint32_t size_ = 0;
-  void* owner_ = nullptr;
-  Release release_ = nullptr;
+  std::uint32_t off_ = 0;  // bytes consumed before data_ (data_ - off_ is the buffer's start)
+  Lender* lender_ = nullptr;
   std::uint32_t tag_ = 0;
 };
 

@@ -88,7 +88,7 @@ namespace {
 
 }  // namespace
 
-void BufRing::lease_return(void* self, std::byte* /*base*/, std::uint32_t bid) noexcept {
+void BufRing::lease_return(eddy::detail::BufferLender* self, std::byte* /*base*/, std::uint32_t bid) noexcept {
   auto* b = static_cast<BufRing*>(self);
   const auto id = static_cast<std::uint16_t>(bid);
   // The common case: the owner thread, ring open. (orphaned_ is written by the owner thread
@@ -141,11 +141,16 @@ void BufRing::take_remote_returns_slow() noexcept {
 void BufRing::retire(std::unique_ptr<BufRing> b) noexcept {
   if (!b) return;
   {
+    // The starved streams' wakers are dropped first, without the lock: dropping one may free a
+    // task whose leases then come back through lease_return (which may take the lock).
+    std::vector<Waker> starved = std::move(b->starved_);
+    b->starved_.clear();
+  }
+  {
     eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(b->remote_mu_);
     b->leased_ -= static_cast<unsigned>(b->remote_.size());  // returned, just not taken back
     b->remote_.clear();
     b->remote_flag_.store(false, std::memory_order_relaxed);
-    b->starved_.clear();
     if (b->leased_ != 0) {
       // Leases are out: they read this memory; the last one to come back frees it.
       b->orphaned_.store(true, std::memory_order_release);

@@ -27,11 +27,14 @@
 #include <vector>
 
 #include "eddy/detail/sync.hpp"
+#include "eddy/detail/buffer_lender.hpp"
 #include "eddy/waker.hpp"
 
 namespace eddy::io::uring {
 
-class BufRing {
+// A net::RecvBuffer lender (eddy::detail::BufferLender): a lease of one of its buffers gives
+// it back through lease_return.
+class BufRing final : public eddy::detail::BufferLender {
  public:
   static constexpr std::uint16_t kNone = 0xffff;  // "no buffer" in a link
   static constexpr std::uint16_t kGroup = 0;      // the buffer group id recv SQEs select from
@@ -69,8 +72,8 @@ class BufRing {
   }
   // Owner thread: a queued buffer becomes a lease (it stays out of the kernel's ring).
   void lease_out() noexcept { ++leased_; }
-  // A net::RecvBuffer::Release: gives lent buffer `bid` back, from any thread, at any time.
-  static void lease_return(void* self, std::byte* base, std::uint32_t bid) noexcept;
+  // The Lender's release: gives lent buffer `bid` back, from any thread, at any time.
+  static void lease_return(eddy::detail::BufferLender* self, std::byte* base, std::uint32_t bid) noexcept;
   // lease_return's path off the owner thread or after retire (under remote_mu_; may delete this).
   void return_locked(std::uint16_t bid) noexcept;
   // Buffers lent and not yet given back.
@@ -91,7 +94,7 @@ class BufRing {
   void wait_for_buffer(const Waker& w, std::uint32_t& gen, std::uint32_t& idx);
 
  private:
-  BufRing() = default;
+  BufRing() noexcept : BufferLender{&BufRing::lease_return} {}
   void add_back(std::uint16_t bid) noexcept;
   void wake_starved() noexcept;
   void take_remote_returns_slow() noexcept;

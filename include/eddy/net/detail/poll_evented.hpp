@@ -241,11 +241,10 @@ class PollEvented {
 
   // An owned-buffer read (StreamBase::read_buf). Completion mode: the stream's oldest queued
   // provided buffer, lent whole (uring_socket.hpp). Epoll mode: poll_read's path, receiving
-  // into `spare` (taken from the thread's pool on first use and kept by the caller across
-  // polls); a read of n > 0 bytes hands it over. An empty result is the end of the stream.
-  Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker, RecvBuffer& spare) noexcept {
+  // into a buffer of this thread's pool (out of line). An empty result is the end of the stream.
+  Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker) noexcept {
     if (uring_) return uring_poll_read_buf(*this, waker);
-    return poll_read_buf_readiness(waker, spare);
+    return poll_read_buf_readiness(waker);
   }
   // read_buf's first look (see wait_if_pending).
   bool wait_if_pending_read_buf(const Waker& waker) noexcept {
@@ -339,7 +338,7 @@ class PollEvented {
   Result<void> register_late() noexcept;
   // poll_read_buf in epoll mode (net/recv_pool.cpp: out of line, so that a program's read_buf
   // loop does not carry a second inlined copy of the read path).
-  Poll<Result<RecvBuffer>> poll_read_buf_readiness(const Waker& waker, RecvBuffer& spare) noexcept;
+  Poll<Result<RecvBuffer>> poll_read_buf_readiness(const Waker& waker) noexcept;
   bool wait_read_buf_readiness(const Waker& waker) noexcept;
 
   int fd_ = -1;
