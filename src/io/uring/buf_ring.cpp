@@ -116,9 +116,9 @@ void BufRing::return_locked(std::uint16_t id) noexcept {
       remote_flag_.store(true, std::memory_order_relaxed);
       // Wakes the owner's driver (its eventfd: the ring's completion token), which takes the
       // buffer back in its turn. Under the lock: retire() closes nothing before it has the lock.
+      // EINTR is retried; EAGAIN means the counter is full, so the driver is woken anyway.
       const std::uint64_t one = 1;
-      if (wake_fd_ >= 0) {
-        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+      while (wake_fd_ >= 0 && ::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
       }
     }
   }
