@@ -223,6 +223,9 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     ++report.events;
   }
   h.metrics_.incr_ready_count_by(report.events);
+  // Receive buffers lent to RecvBuffers and returned on other threads (their return wrote the
+  // eventfd): back to the kernel before the reap, so that starved recvs can re-arm.
+  if (ring_ready && ring != nullptr) [[unlikely]] ring->take_lease_returns();
   // After the readiness events: reap every completion (with DEFER_TASKRUN, running the kernel's
   // deferred work first). The eventfd fires for each batch of completions, so a turn whose
   // eventfd did not fire and whose CQ is empty has nothing to reap.

@@ -103,6 +103,24 @@ void arm(const std::shared_ptr<UringSocket>& s) noexcept {
   }
 }
 
+// A reader with nothing queued: arms the multishot recv and waits for its CQE, or, when the
+// last arm ended with ENOBUFS and no buffer has come back since, waits for a buffer instead (so
+// a dry pool costs no submit-and-refuse loop).
+void arm_recv_and_wait(const std::shared_ptr<UringSocket>& sp, const Waker& waker) {
+  UringSocket& s = *sp;
+  if (!s.in_ring()) {
+    if (s.nobufs) [[unlikely]] {
+      if (s.bufs->free_count() == 0) {
+        s.bufs->wait_for_buffer(waker, s.starved_gen, s.starved_idx);
+        return;
+      }
+      s.nobufs = false;
+    }
+    arm(sp);
+  }
+  s.set_waker(waker);
+}
+
 }  // namespace
 
 UringSocket::~UringSocket() {
@@ -112,42 +130,63 @@ UringSocket::~UringSocket() {
   }
 }
 
-void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
-  if (listener) {
-    if (res >= 0) {
-      if (detached) {
-        ::close(res);
-      } else {
-        accepted->fds.push_back(res);
-      }
-    } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !detached) {
-      err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
-    }
-    return;
-  }
-  if ((flags & IORING_CQE_F_BUFFER) != 0) {
-    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-    bufs->note_taken();
-    if (detached || res <= 0) {
-      bufs->recycle(bid);
+namespace {
+
+// A listener's CQE: an accepted fd, or an error for the next accept to report.
+[[gnu::noinline]] void on_accept_cqe(UringSocket& s, int res) noexcept {
+  if (res >= 0) {
+    if (s.detached) {
+      ::close(res);
     } else {
-      bufs->len(bid) = static_cast<std::uint32_t>(res);
-      bufs->next(bid) = BufRing::kNone;
-      if (tail == BufRing::kNone) {
-        head = bid;
-      } else {
-        bufs->next(tail) = bid;
-      }
-      tail = bid;
+      s.accepted->fds.push_back(res);
     }
+  } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !s.detached) {
+    s.err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
+  }
+}
+
+// A stream's CQE other than bytes for a live stream: end of stream, errors, a buffer to give
+// back (detached, or no bytes).
+[[gnu::noinline]] void on_recv_cqe_rare(UringSocket& s, int res, unsigned flags) noexcept {
+  if ((flags & IORING_CQE_F_BUFFER) != 0) {
+    s.bufs->note_taken();
+    s.bufs->recycle(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
   }
   if (res == 0) {
-    eof = true;
-  } else if (res < 0 && res != -ECANCELED && res != -ENOBUFS && res != -EINTR && !detached) {
-    // ENOBUFS (every provided buffer is queued somewhere) ends the multishot recv without
-    // losing data: the next read re-arms it once buffers are back.
-    err = -res;
+    s.eof = true;
+  } else if (res == -ENOBUFS) {
+    // Every provided buffer is queued or lent somewhere: the multishot recv ends without
+    // losing data (the bytes stay in the socket); it is re-armed once a buffer is back.
+    s.nobufs = true;
+  } else if (res < 0 && res != -ECANCELED && res != -EINTR && !s.detached) {
+    s.err = -res;
   }
+}
+
+}  // namespace
+
+void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
+  if (listener) [[unlikely]] {
+    on_accept_cqe(*this, res);
+    return;
+  }
+  // The common case: bytes for a live stream, queued in CQE order (the rest out of line, so
+  // that this path saves no registers).
+  if ((flags & IORING_CQE_F_BUFFER) != 0 && res > 0 && !detached) [[likely]] {
+    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    BufRing& br = *bufs;
+    br.note_taken();
+    br.len(bid) = static_cast<std::uint32_t>(res);
+    br.next(bid) = BufRing::kNone;
+    if (tail == BufRing::kNone) {
+      head = bid;
+    } else {
+      br.next(tail) = bid;
+    }
+    tail = bid;
+    return;
+  }
+  on_recv_cqe_rare(*this, res, flags);
 }
 
 namespace {
@@ -164,9 +203,20 @@ Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp,
   }
   if (total_len(bufs) == 0) return Result<std::size_t>(std::size_t{0});  // as recv(len 0)
   if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
-  if (!s.in_ring()) arm(sp);
-  s.set_waker(waker);
+  arm_recv_and_wait(sp, waker);
   return Pending;
+}
+
+// Lends the head buffer (from head_off on) to a RecvBuffer: no copy; the lease gives it back.
+RecvBuffer lend_head(UringSocket& s) noexcept {
+  BufRing& br = *s.bufs;
+  const std::uint16_t bid = s.head;
+  const std::uint32_t off = s.head_off;
+  s.head = br.next(bid);
+  if (s.head == BufRing::kNone) s.tail = BufRing::kNone;
+  s.head_off = 0;
+  br.lease_out();
+  return RecvBuffer::from_parts(br.data(bid), off, br.len(bid) - off, &br, bid);
 }
 
 Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
@@ -286,6 +336,30 @@ Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const Co
 }
 
 io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
+
+// read_buf in completion mode. The first look: nothing queued, no end or error to report, and
+// the recv armed: keep the waker and wait (the whole poll would conclude the same).
+bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
+  UringSocket& s = *io.uring();
+  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owned_here()) return false;
+  s.set_waker(waker);
+  return true;
+}
+
+Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept {
+  const std::shared_ptr<UringSocket>& sp = io.uring();
+  UringSocket& s = *sp;
+  if (!s.ring->owned_here()) [[unlikely]] return Result<RecvBuffer>(not_owner());
+  if (has_queued(s) || s.eof || s.err != 0) {
+    if (!coop::poll_proceed(waker)) return Pending;
+    if (has_queued(s)) return Result<RecvBuffer>(lend_head(s));
+    if (s.err != 0) return Result<RecvBuffer>(errno_code(s.err));  // sticky, as read()'s
+    return Result<RecvBuffer>(RecvBuffer());                      // end of stream
+  }
+  if (!s.ring->is_open()) return Result<RecvBuffer>(Error::shutdown);
+  arm_recv_and_wait(sp, waker);
+  return Pending;
+}
 
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
   UringSocket& s = *sp;

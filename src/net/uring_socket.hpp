@@ -5,7 +5,8 @@
 // Invariants (all on the ring's owner thread, which is the runtime's block_on thread):
 // - Data order: only the multishot recv takes bytes from the socket while it is armed; the
 //   buffers it fills are queued here in CQE order (head..tail, linked through the BufRing) and
-//   reads copy from the head. A read waiting for data pins no buffer; a destroyed read loses
+//   reads copy from the head, or lend it whole (read_buf: a net::RecvBuffer, returned to the
+//   BufRing by the lease). A read waiting for data pins no buffer; a destroyed read loses
 //   nothing (the queue belongs to the socket, not to the read).
 // - Memory: the kernel writes only into provided buffers (BufRing) and reads only from the send
 //   op's own buffer (the caller's bytes are copied in before the SQE). Each op is heap-owned and
@@ -70,7 +71,12 @@ class UringSocket final : public io::uring::Op {
   bool listener;
   bool detached = false;
   bool eof = false;  // recv: the peer's FIN came (after every queued byte)
+  // recv: the last arm ended with ENOBUFS (no provided buffer left); it is re-armed only once
+  // the BufRing has a buffer again (until then the reader waits there: starved_gen/idx).
+  bool nobufs = false;
   int err = 0;       // the last error the multishot op ended with (errno), until taken
+  std::uint32_t starved_gen = 0;
+  std::uint32_t starved_idx = 0;
   // Stream: received buffers not yet read (BufRing links); head_off bytes of head already read.
   std::uint16_t head = io::uring::BufRing::kNone;
   std::uint16_t tail = io::uring::BufRing::kNone;

@@ -34,6 +34,7 @@ class ReadHalf {
   explicit ReadHalf(S& stream) noexcept : s_(&stream) {}
 
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
+  auto read_buf() noexcept { return s_->read_buf(); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }
@@ -82,6 +83,7 @@ class OwnedReadHalf {
   explicit OwnedReadHalf(std::shared_ptr<S> stream) noexcept : s_(std::move(stream)) {}
 
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
+  auto read_buf() noexcept { return s_->read_buf(); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }

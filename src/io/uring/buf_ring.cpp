@@ -2,9 +2,14 @@
 
 #include <sys/mman.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdint>
+#include <utility>
 
 #include "io/uring/fault_seam.hpp"
+#include "io/uring/ring.hpp"
 
 namespace eddy::io::uring {
 
@@ -50,10 +55,110 @@ BufRing::~BufRing() {
   if (br_ != nullptr) ::munmap(br_, br_bytes_);
 }
 
-void BufRing::recycle(std::uint16_t bid) noexcept {
+void BufRing::add_back(std::uint16_t bid) noexcept {
   io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), 0);
   io_uring_buf_ring_advance(br_, 1);
   ++free_;
+}
+
+[[gnu::noinline]] void BufRing::wake_starved() noexcept {
+  // Moved out first: a woken task may run (and wait again) only later, but the list must be
+  // empty before anyone can be added for the next generation.
+  std::vector<Waker> ws = std::move(starved_);
+  starved_.clear();
+  ++starved_gen_;
+  for (auto& w : ws) w.wake();
+}
+
+void BufRing::wait_for_buffer(const Waker& w, std::uint32_t& gen, std::uint32_t& idx) {
+  if (gen == starved_gen_ && idx < starved_.size()) {
+    starved_[idx].clone_from(w);  // polled again before any buffer came back
+    return;
+  }
+  gen = starved_gen_;
+  idx = static_cast<std::uint32_t>(starved_.size());
+  starved_.push_back(w);
+}
+
+namespace {
+
+// lease_return off the owner thread, or once the ring is closed: out of line, so that the
+// common path saves no registers for it.
+[[gnu::noinline]] void lease_return_slow(BufRing* b, std::uint16_t bid) noexcept { b->return_locked(bid); }
+
+}  // namespace
+
+void BufRing::lease_return(eddy::detail::BufferLender* self, std::byte* /*base*/, std::uint32_t bid) noexcept {
+  auto* b = static_cast<BufRing*>(self);
+  const auto id = static_cast<std::uint16_t>(bid);
+  // The common case: the owner thread, ring open. (orphaned_ is written by the owner thread
+  // only, so the owner reads it without the lock; another thread never takes this branch.)
+  if (b->owner_ == &tl_thread_tag && !b->orphaned_.load(std::memory_order_acquire)) [[likely]] {
+    --b->leased_;
+    b->recycle(id);
+    return;
+  }
+  lease_return_slow(b, id);
+}
+
+void BufRing::return_locked(std::uint16_t id) noexcept {
+  bool last = false;
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(remote_mu_);
+    if (orphaned_.load(std::memory_order_relaxed)) {
+      last = --leased_ == 0;  // the ring is closed: nothing goes back to a kernel
+    } else {
+      try {
+        remote_.push_back(id);
+      } catch (...) {
+        return;  // out of memory: the buffer stays out of the pool (never reused, never freed early)
+      }
+      remote_flag_.store(true, std::memory_order_relaxed);
+      // Wakes the owner's driver (its eventfd: the ring's completion token), which takes the
+      // buffer back in its turn. Under the lock: retire() closes nothing before it has the lock.
+      // EINTR is retried; EAGAIN means the counter is full, so the driver is woken anyway.
+      const std::uint64_t one = 1;
+      while (wake_fd_ >= 0 && ::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  if (last) delete this;
+}
+
+void BufRing::take_remote_returns_slow() noexcept {
+  std::vector<std::uint16_t> back;
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(remote_mu_);
+    back.swap(remote_);
+    remote_flag_.store(false, std::memory_order_relaxed);
+  }
+  for (const std::uint16_t bid : back) {
+    --leased_;
+    recycle(bid);
+  }
+}
+
+void BufRing::retire(std::unique_ptr<BufRing> b) noexcept {
+  if (!b) return;
+  {
+    // The starved streams' wakers are dropped first, without the lock: dropping one may free a
+    // task whose leases then come back through lease_return (which may take the lock).
+    std::vector<Waker> starved = std::move(b->starved_);
+    b->starved_.clear();
+  }
+  {
+    eddy::detail::sync::LockGuard<eddy::detail::sync::Mutex> lock(b->remote_mu_);
+    b->leased_ -= static_cast<unsigned>(b->remote_.size());  // returned, just not taken back
+    b->remote_.clear();
+    b->remote_flag_.store(false, std::memory_order_relaxed);
+    if (b->leased_ != 0) {
+      // Leases are out: they read this memory; the last one to come back frees it.
+      b->orphaned_.store(true, std::memory_order_release);
+      b->wake_fd_ = -1;
+      (void)b.release();
+      return;
+    }
+  }
 }
 
 }  // namespace eddy::io::uring

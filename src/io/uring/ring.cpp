@@ -134,7 +134,8 @@ void Ring::close_ring() noexcept {
     io_uring_queue_exit(&ring_);
     ring_made_ = false;
   }
-  bufs_.reset();  // after the exit: the kernel no longer names the buffers
+  // After the exit: the kernel no longer names the buffers. Leases still out keep the memory.
+  BufRing::retire(std::move(bufs_));
   open_ = false;
   if (event_fd_ >= 0) {
     if (owns_event_fd_) ::close(event_fd_);
@@ -154,6 +155,7 @@ bool Ring::claim() noexcept {
         if (io_uring_register(ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0) return false;
       }
       owner_ = &tl_thread_tag;
+      if (bufs_) bufs_->set_owner(owner_, event_fd_);
       claimed_.store(true, std::memory_order_release);
     }
   }

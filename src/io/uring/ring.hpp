@@ -90,6 +90,11 @@ class Ring {
   std::error_code enable_sockets(const Config& config);
   // The provided buffers (socket mode), or null.
   BufRing* buffers() const noexcept { return bufs_.get(); }
+  // The driver, when the ring's eventfd fired: takes back the leased buffers other threads
+  // returned (BufRing::lease_return wakes it through the eventfd for that).
+  void take_lease_returns() noexcept {
+    if (bufs_ != nullptr && bufs_->has_remote_returns() && owned_here()) bufs_->take_remote_returns();
+  }
 
   int event_fd() const noexcept { return event_fd_; }
   unsigned setup_flags() const noexcept { return flags_; }

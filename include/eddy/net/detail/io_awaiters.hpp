@@ -24,6 +24,7 @@
 #include "eddy/net/buffer.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
 #include "eddy/net/error.hpp"
+#include "eddy/net/recv_buffer.hpp"
 
 namespace eddy::net::detail {
 
@@ -36,6 +37,20 @@ class ReadAwaiter : public eddy::detail::PollAwaiter<ReadAwaiter, Result<std::si
  private:
   PollEvented* io_;
   MutableBuffer buf_;
+};
+
+// An owned-buffer read: Result<RecvBuffer> (net/recv_buffer.hpp); empty means end of stream.
+// Cancellation: nothing is consumed by a destroyed read_buf: in completion mode the received
+// buffers stay queued on the stream for the next read; in epoll mode nothing was received (a
+// waiting read_buf holds no buffer).
+class ReadBufAwaiter : public eddy::detail::PollAwaiter<ReadBufAwaiter, Result<RecvBuffer>> {
+ public:
+  explicit ReadBufAwaiter(PollEvented& io) noexcept : io_(&io) {}
+  Poll<Result<RecvBuffer>> poll(const Waker& waker) noexcept { return io_->poll_read_buf(waker); }
+  bool wait_if_pending(const Waker& waker) noexcept { return io_->wait_if_pending_read_buf(waker); }
+
+ private:
+  PollEvented* io_;
 };
 
 class WriteAwaiter : public eddy::detail::PollAwaiter<WriteAwaiter, Result<std::size_t>> {

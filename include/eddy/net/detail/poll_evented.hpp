@@ -35,6 +35,7 @@
 #include "eddy/interest.hpp"
 #include "eddy/io/detail/registration.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/recv_buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
 #include "eddy/result.hpp"
@@ -129,6 +130,12 @@ Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept;
 Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept;
 // The late epoll registration of a completion-mode socket (null until its readiness is asked for).
 io::Registration* uring_readiness(const UringSocket& s) noexcept;
+// read_buf in completion mode: the first look (true: waiting, `waker` kept) and the poll.
+bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept;
+Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept;
+// read_buf in epoll mode: a lease of a whole kRecvBufferSize-byte buffer from this thread's small pool
+// (net/recv_pool.cpp); given back to the pool of the thread that destroys it. Errors: ENOMEM.
+Result<RecvBuffer> pool_recv_buffer() noexcept;
 
 class PollEvented {
  public:
@@ -232,6 +239,19 @@ class PollEvented {
         [&] { return uring_try_write_vectored(*this, bufs); });
   }
 
+  // An owned-buffer read (StreamBase::read_buf). Completion mode: the stream's oldest queued
+  // provided buffer, lent whole (uring_socket.hpp). Epoll mode: poll_read's path, receiving
+  // into a buffer of this thread's pool (out of line). An empty result is the end of the stream.
+  Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker) noexcept {
+    if (uring_) return uring_poll_read_buf(*this, waker);
+    return poll_read_buf_readiness(waker);
+  }
+  // read_buf's first look (see wait_if_pending).
+  bool wait_if_pending_read_buf(const Waker& waker) noexcept {
+    if (uring_) return uring_wait_read_buf(*this, waker);
+    return wait_read_buf_readiness(waker);
+  }
+
   // Stream read/write only when known ready (see try_io); no budget. Inline: the echo path
   // writes with try_write after every read.
   Result<std::size_t> try_read(MutableBuffer buf) noexcept {
@@ -316,6 +336,10 @@ class PollEvented {
   PollEvented(int fd, io::Registration reg, std::shared_ptr<UringSocket> uring) noexcept
       : fd_(fd), reg_(std::move(reg)), uring_(std::move(uring)) {}
   Result<void> register_late() noexcept;
+  // poll_read_buf in epoll mode (net/recv_pool.cpp: out of line, so that a program's read_buf
+  // loop does not carry a second inlined copy of the read path).
+  Poll<Result<RecvBuffer>> poll_read_buf_readiness(const Waker& waker) noexcept;
+  bool wait_read_buf_readiness(const Waker& waker) noexcept;
 
   int fd_ = -1;
   // Always set while fd_ is: the driver registration, or in completion mode a detached one.

@@ -34,6 +34,10 @@ class StreamBase {
   // co_await: Result<size_t>, the bytes read (at least 1 unless `buf` is empty); 0 means the
   // peer shut down its write side and everything it sent has been read.
   ReadAwaiter read(MutableBuffer buf) noexcept { return {io_, buf}; }
+  // co_await: Result<RecvBuffer>, a lease of the next received bytes (at least 1; an empty
+  // lease means end of stream). No copy in io_uring completion mode: see net/recv_buffer.hpp for
+  // who owns the bytes when. Mixes with read() in order. A destroyed read_buf consumed nothing.
+  ReadBufAwaiter read_buf() noexcept { return ReadBufAwaiter(io_); }
   // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
   ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
   // Reads only if the socket is known readable; otherwise (or if recv would block, which
