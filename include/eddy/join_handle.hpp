@@ -85,12 +85,11 @@ class [[nodiscard]] JoinHandle {
   template <class U>
   static Result<U> take_result(detail::TaskHeader& task) {
     if (task.is_cancelled()) return Error::cancelled;
-    auto& cell = static_cast<detail::TaskCell<U>&>(task);
     if constexpr (std::is_void_v<U>) {
-      cell.take();
+      detail::TaskCell<U>::take(task);
       return {};
     } else {
-      return cell.take();
+      return detail::TaskCell<U>::take(task);
     }
   }
 
