@@ -3,8 +3,9 @@
 // Made by JoinHandle::abort_handle(). Copyable, and usable from any thread: abort() marks the
 // task cancelled and has its scheduler destroy its frame the next time it picks the task (at
 // once if the task is idle); is_finished() is true once the task completed or was cancelled.
-// Holding one keeps only the task's small header alive, never its frame: a finished or
-// cancelled task's frame is already gone. An empty (default-constructed or moved-from) handle
+// Holding one keeps only the task's header alive, never its frame's objects: a finished or
+// cancelled task's frame is already destroyed (its memory, which the header shares, is freed
+// with the header: eddy/detail/task_frame.hpp). An empty (default-constructed or moved-from) handle
 // does nothing.
 #pragma once
 

@@ -6,7 +6,8 @@
 //
 // The task's coroutine frame is destroyed the moment the task finishes (its output waits in the
 // task's header), so holding a JoinHandle keeps nothing the task owned alive: a finished
-// connection task's socket is closed even while its handle is kept.
+// connection task's socket is closed even while its handle is kept. (The frame's memory block,
+// which also holds the header, is freed when the last reference goes, as in tokio.)
 //
 // Dropping the handle detaches the task: it keeps running and its result is discarded.
 // Cancellation: destroying a coroutine suspended in `co_await handle` only stops waiting; the
@@ -85,12 +86,11 @@ class [[nodiscard]] JoinHandle {
   template <class U>
   static Result<U> take_result(detail::TaskHeader& task) {
     if (task.is_cancelled()) return Error::cancelled;
-    auto& cell = static_cast<detail::TaskCell<U>&>(task);
     if constexpr (std::is_void_v<U>) {
-      cell.take();
+      detail::TaskCell<U>::take(task);
       return {};
     } else {
-      return cell.take();
+      return detail::TaskCell<U>::take(task);
     }
   }
 

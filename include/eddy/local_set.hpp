@@ -83,7 +83,7 @@ class LocalSet {
   // Adds `task` to the set; it runs when the set is next driven (from any thread).
   template <class T>
   JoinHandle<T> spawn_local(Task<T> task) {
-    return JoinHandle<T>(detail::local_set_spawn(*shared_, new detail::TaskCell<T>(task.release())));
+    return JoinHandle<T>(detail::local_set_spawn(*shared_, detail::TaskCell<T>::create(task.release())));
   }
 
   template <class T>
@@ -148,7 +148,7 @@ class LocalSet {
 // Spawns a task that stays on the calling thread (see the file comment).
 template <class T>
 JoinHandle<T> spawn_local(Task<T> task) {
-  return JoinHandle<T>(detail::spawn_local_task(new detail::TaskCell<T>(task.release())));
+  return JoinHandle<T>(detail::spawn_local_task(detail::TaskCell<T>::create(task.release())));
 }
 
 }  // namespace eddy

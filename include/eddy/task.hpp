@@ -16,7 +16,7 @@
 #include <utility>
 #include <variant>
 
-#include "eddy/detail/frame_alloc.hpp"
+#include "eddy/detail/task_frame.hpp"
 
 namespace eddy {
 
@@ -27,11 +27,6 @@ namespace detail {
 
 class PromiseBase {
  public:
-  // Frames come from the per-thread frame cache (eddy/detail/frame_alloc.hpp); the sized
-  // delete gets the size the frame was allocated with, which picks the same size class.
-  static void* operator new(std::size_t n) { return frame_allocate(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { frame_deallocate(p, n); }
-
   std::suspend_always initial_suspend() noexcept { return {}; }
 
   struct FinalAwaiter {
@@ -53,9 +48,15 @@ class PromiseBase {
   std::coroutine_handle<> continuation_;
 };
 
+// Frames come from the per-thread frame cache (eddy/detail/frame_alloc.hpp), each with a
+// prefix in front where spawn builds the task's header and output slot
+// (eddy/detail/task_frame.hpp): one allocation per spawned task.
 template <class T>
 class Promise final : public PromiseBase {
  public:
+  static void* operator new(std::size_t n) { return task_frame_allocate(n, TaskFrameLayout<Output>::kPrefix); }
+  static void operator delete(void* p, std::size_t) noexcept { task_frame_deallocate(p); }
+
   Task<T> get_return_object() noexcept;
 
   template <class U>
@@ -86,6 +87,9 @@ class Promise final : public PromiseBase {
 template <>
 class Promise<void> final : public PromiseBase {
  public:
+  static void* operator new(std::size_t n) { return task_frame_allocate(n, TaskFrameLayout<Output>::kPrefix); }
+  static void operator delete(void* p, std::size_t) noexcept { task_frame_deallocate(p); }
+
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }

@@ -86,8 +86,8 @@ inline void CurrentThreadHandle::run_task(CurrentThreadCore& core, TaskHeader* t
   ctx.budget = coop::kInitialBudget;
   task->run();
 
-  // root() is never null here: only complete() and shutdown() destroy a frame, never a poll.
-  if (task->root().done()) {
+  // The frame is alive here: only complete() and shutdown() destroy it, never a poll.
+  if (task->frame().done()) {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {

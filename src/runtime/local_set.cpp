@@ -146,7 +146,7 @@ void LocalSetShared::run_task(TaskHeader* task) noexcept {
   task->run();
   ctx.task = outer_task;
   ctx.budget = outer_budget;
-  if (task->root().done()) {
+  if (task->frame().done()) {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {

@@ -211,8 +211,8 @@ bool MultiThreadHandle::poll(MtCore& core, TaskHeader* task) noexcept {
   // The task may have given the core away (block_in_place) and another thread may run it now:
   // from here on, touch `core` only if this thread still holds it.
   const bool kept = ctx.core == &core;
-  // root() is never null here: only complete() and shutdown destroy a frame, never a poll.
-  if (task->root().done()) {
+  // The frame is alive here: only complete() and shutdown destroy it, never a poll.
+  if (task->frame().done()) {
     complete(task, false);
     task->unref();
   } else if (task->transition_to_idle()) {

@@ -1,5 +1,6 @@
 #include "eddy/detail/task_header.hpp"
 
+#include "eddy/detail/frame_alloc.hpp"
 #include "eddy/join_handle.hpp"
 
 namespace eddy::detail {
@@ -94,9 +95,15 @@ void TaskHeader::wake_join() noexcept {
 }
 
 void TaskHeader::destroy() noexcept {
-  if (root_) root_.destroy();
-  if (ops_ != nullptr) ops_->destroy(this);
-  else delete this;
+  // The last reference: the block (frame, header, output slot) goes. A frame still alive here
+  // belongs to a task that never completed (a ChildTask dropped by its owner): destroy it first;
+  // its operator delete frees nothing (the tag says the header owns the block).
+  destroy_frame();
+  if (ops_ != nullptr) ops_->drop_output(this);
+  char* const f = static_cast<char*>(frame().address());
+  const FrameTag tag = *std::launder(reinterpret_cast<const FrameTag*>(f - sizeof(FrameTag)));
+  this->~TaskHeader();
+  frame_deallocate(f - tag.prefix, tag.bytes);
 }
 
 Poll<bool> poll_join(TaskHeader& task, const Waker& waker) noexcept {

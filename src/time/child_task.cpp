@@ -46,7 +46,9 @@ class ChildScheduler final : public TaskScheduler {
 ChildTask::ChildTask(std::coroutine_handle<> root) {
   auto sched = std::make_shared<ChildScheduler>();
   sched_ = sched.get();
-  header_ = new TaskHeader(root, std::move(sched));
+  // Built in the prefix of root's block (root is a Task<T> frame: eddy/detail/task_frame.hpp),
+  // so the child's header costs no allocation of its own.
+  header_ = TaskHeader::emplace(root, nullptr, std::move(sched));
   // Starts SCHEDULED, so that the first poll runs it (no parent to wake yet).
   header_->wake_by_ref();
 }

@@ -5,8 +5,10 @@
 // glibc's per-thread cache (7 chunks per size) handles least well: a burst of spawns, or a frame
 // freed on another thread than the one that allocated it (a task spawned from one thread and
 // finished on a worker), falls through to the arena, which takes the arena's lock. The cache
-// keeps up to kMaxBytes of freed frames per thread in 16-byte size classes up to 512 bytes;
-// anything larger, or beyond the budget, goes to the global allocator as before.
+// keeps up to kMaxBytes of freed frames per thread in 16-byte size classes up to 768 bytes (a
+// Task frame's block includes the 128-byte prefix where a spawned task's header lives,
+// eddy/detail/task_frame.hpp, so a 640-byte frame still fits); anything larger, or beyond the
+// budget, goes to the global allocator as before.
 //
 // Invariants:
 // - A cached block is at least as large as its class's size ((class + 1) * kGranule), and a
@@ -44,7 +46,7 @@ namespace eddy::detail {
 class FrameCache {
  public:
   static constexpr std::size_t kGranule = 16;
-  static constexpr std::size_t kClasses = 32;  // blocks up to 512 bytes
+  static constexpr std::size_t kClasses = 48;  // blocks up to 768 bytes
   static constexpr std::size_t kMaxBytes = 64 * 1024;
 
   FrameCache() noexcept = default;

@@ -47,7 +47,7 @@ class Scheduler : public TaskScheduler {
   // spawn() for a Task<T>: the header with a place for its output.
   template <class T>
   TaskHeader* spawn_task(std::coroutine_handle<Promise<T>> root) {
-    return spawn(new TaskCell<T>(root));
+    return spawn(TaskCell<T>::create(root));
   }
 
   // Wakes `waker` only after the driver has been polled (yield_now, an exhausted budget).

@@ -2,9 +2,21 @@
 //
 // A task is a root coroutine (a Task<T> handed to spawn/block_on) plus its scheduling state.
 // The coroutine frame lives only as long as the task runs: when the task finishes, its output is
-// moved into the header (TaskCell<T>, eddy/detail/task_cell.hpp) and the frame is destroyed at
-// once, with everything it owns (sockets, buffers, by-value parameters), whoever still holds the
-// JoinHandle; a cancelled task's frame is destroyed likewise. As in tokio.
+// moved into the output slot next to the header (TaskCell<T>, eddy/detail/task_cell.hpp) and the
+// frame is destroyed at once, with everything it owns (sockets, buffers, by-value parameters),
+// whoever still holds the JoinHandle; a cancelled task's frame is destroyed likewise. As in tokio.
+//
+// One allocation per task: the header is not allocated on its own but built, at spawn, in the
+// prefix every Task frame's block reserves in front of the frame (eddy/detail/task_frame.hpp):
+//
+//   block: [ output slot | TaskHeader | FrameTag | coroutine frame ... ]
+//                                                ^ root coroutine's address
+//
+// so the root coroutine is found from the header's own address (no root pointer is stored) and
+// the block is freed as one. The frame's destruction (finish, abort, shutdown) ends the frame's
+// objects at once but leaves the block allocated: the frame's operator delete sees the tag's
+// `owned` flag and frees nothing; the header's last unref frees the block (destroy()). Invariant
+// relied on there: while a header lives in a block, only the header's destroy() frees it.
 //
 // References: the scheduler's owned-task list holds one until the task finishes or is
 // cancelled; each run-queue entry holds one; the JoinHandle holds one; each Waker holds one.
@@ -17,9 +29,12 @@
 //   CANCELLED  abort() was called (or the runtime shut down); the frame is (to be) destroyed
 #pragma once
 
+#include <cassert>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <utility>
 
 #include "eddy/detail/linked_list.hpp"
@@ -46,12 +61,23 @@ class TaskScheduler {
 
 struct OwnedTaskTag {};
 
-// What a header with a place for the output (TaskCell<T>) does differently: harvest moves a
-// finished root coroutine's output into it; destroy deletes it as the type it is.
+// What a header with an output slot (TaskCell<T>) does differently: harvest moves a finished
+// root coroutine's output into the slot; drop_output destroys the slot's object.
 struct TaskOps {
   void (*harvest)(TaskHeader* task) noexcept;
-  void (*destroy)(TaskHeader* task) noexcept;
+  void (*drop_output)(TaskHeader* task) noexcept;
 };
+
+// The word just in front of every Task coroutine frame (eddy/detail/task_frame.hpp): how the
+// block was allocated, and whether a TaskHeader lives in its prefix (then the header, not the
+// frame's operator delete, frees the block). Written by the frame's operator new; `owned` set
+// once by TaskHeader::emplace before the task is published, read by the frame's operator delete.
+struct FrameTag {
+  std::uint32_t bytes;   // the block's size, as allocated (frame plus prefix)
+  std::uint16_t prefix;  // bytes from the block's start to the frame
+  bool owned;            // a TaskHeader lives in the prefix
+};
+static_assert(sizeof(FrameTag) == 8);
 
 // Called by the scheduler when the task is woken while suspended on a poll-style leaf awaiter:
 // returns true when the awaiter is ready and the coroutine should be resumed.
@@ -65,23 +91,23 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
   static constexpr std::uint32_t kComplete = 1u << 3;
   static constexpr std::uint32_t kCancelled = 1u << 4;
 
-  // `scheduler` is kept alive by every task, so that a late wake from another thread never
-  // reaches a destroyed scheduler (a complete task does not touch it at all).
-  TaskHeader(std::coroutine_handle<> root, std::shared_ptr<TaskScheduler> scheduler) noexcept
-      : root_(root), resume_point_(root), scheduler_(std::move(scheduler)) {}
-  // A spawned task: its output is harvested into the header on completion; the scheduler binds
-  // itself (bind) before the task is published.
-  TaskHeader(std::coroutine_handle<> root, const TaskOps* ops) noexcept
-      : root_(root), resume_point_(root), ops_(ops) {}
+  // Builds the header of a task whose root coroutine is `root` in the prefix of root's block
+  // and returns it (one reference). `root` must be a Task<T> coroutine (Promise<T>'s operator
+  // new made its block) that no header owns yet. `ops` (null: no output slot) harvests the
+  // output; `scheduler` (may be null and bound later, before the task is published) is kept
+  // alive by every task, so that a late wake from another thread never reaches a destroyed
+  // scheduler (a complete task does not touch it at all).
+  static TaskHeader* emplace(std::coroutine_handle<> root, const TaskOps* ops,
+                             std::shared_ptr<TaskScheduler> scheduler = nullptr) noexcept;
   void bind(std::shared_ptr<TaskScheduler> scheduler) noexcept { scheduler_ = std::move(scheduler); }
   TaskHeader(const TaskHeader&) = delete;
-  // Only through unref (destroy), so that a TaskCell is deleted as one.
- protected:
-  ~TaskHeader() = default;
-
- public:
   TaskHeader& operator=(const TaskHeader&) = delete;
 
+ private:
+  TaskHeader(const TaskOps* ops, std::shared_ptr<TaskScheduler> scheduler) noexcept;
+  ~TaskHeader() = default;  // only through unref (destroy), which frees the block
+
+ public:
   void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void unref() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
@@ -161,21 +187,33 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
     leaf_awaiter_ = awaiter;
   }
 
-  std::coroutine_handle<> root() const noexcept { return root_; }
-  bool root_done() const noexcept { return root_ && root_.done(); }
-  // The task's coroutine finished: keeps its output in the header (if it has a place for it) and
+  // The root coroutine: it starts right behind the header and its tag (see the file comment).
+  // Valid while the frame lives (frame_live()); the scheduler's poll path uses it unchecked.
+  std::coroutine_handle<> frame() const noexcept {
+    return std::coroutine_handle<>::from_address(
+        const_cast<char*>(reinterpret_cast<const char*>(this)) + sizeof(TaskHeader) + sizeof(FrameTag));
+  }
+  bool frame_live() const noexcept { return frame_live_; }
+  // The root coroutine, or null once its frame was destroyed.
+  std::coroutine_handle<> root() const noexcept { return frame_live_ ? frame() : nullptr; }
+  bool root_done() const noexcept { return frame_live_ && frame().done(); }
+  // The header of the task whose root coroutine is `root` (built by emplace).
+  static TaskHeader* from_root(std::coroutine_handle<> root) noexcept {
+    return reinterpret_cast<TaskHeader*>(static_cast<char*>(root.address()) - sizeof(FrameTag) - sizeof(TaskHeader));
+  }
+  // The task's coroutine finished: keeps its output in the output slot (if it has one) and
   // destroys the frame now, so that nothing the frame owns outlives the task. Then complete.
   void finish_frame() noexcept {
-    if (ops_ != nullptr && root_) ops_->harvest(this);
+    if (ops_ != nullptr && frame_live_) ops_->harvest(this);
     destroy_frame();
   }
   // Destroys the coroutine frame of a task that will never run again (cancelled or shut down).
+  // The block stays allocated (the tag says the header owns it) until the last unref.
   void destroy_frame() noexcept {
-    if (root_) {
-      auto r = root_;
-      root_ = nullptr;
+    if (frame_live_) {
+      frame_live_ = false;
       leaf_poll_ = nullptr;
-      r.destroy();
+      frame().destroy();
     }
   }
 
@@ -203,15 +241,31 @@ class TaskHeader : public ListHook<OwnedTaskTag> {
 
   sync::Atomic<std::uint32_t> state_{0};
   sync::Atomic<std::uint32_t> refs_{1};
-  std::coroutine_handle<> root_;
   std::coroutine_handle<> resume_point_;
   LeafPoll leaf_poll_ = nullptr;
   void* leaf_awaiter_ = nullptr;
   const TaskOps* ops_ = nullptr;
   std::shared_ptr<TaskScheduler> scheduler_;
   sync::SpinLock join_mutex_;  // held for a waker swap only, never across a wake (wake_join)
+  // The root coroutine's frame has not been destroyed yet. Written only by the thread that owns
+  // the frame at that moment (the one polling, completing or shutting the task down).
+  bool frame_live_ = true;
   Waker join_waker_;
 };
+
+inline TaskHeader::TaskHeader(const TaskOps* ops, std::shared_ptr<TaskScheduler> scheduler) noexcept
+    : resume_point_(frame()), ops_(ops), scheduler_(std::move(scheduler)) {}
+
+inline TaskHeader* TaskHeader::emplace(std::coroutine_handle<> root, const TaskOps* ops,
+                                       std::shared_ptr<TaskScheduler> scheduler) noexcept {
+  char* const f = static_cast<char*>(root.address());
+  // Relies on coroutine_handle::address() being the pointer the promise's operator new returned
+  // (GCC and Clang lay the frame out from there), so the tag and prefix are where it put them.
+  auto* tag = std::launder(reinterpret_cast<FrameTag*>(f - sizeof(FrameTag)));
+  assert(!tag->owned && tag->prefix >= sizeof(FrameTag) + sizeof(TaskHeader));
+  tag->owned = true;  // from now on the frame's operator delete leaves the block to destroy()
+  return ::new (f - sizeof(FrameTag) - sizeof(TaskHeader)) TaskHeader(ops, std::move(scheduler));
+}
 
 // A Waker that borrows a reference instead of owning one: lets a task pass its waker to a
 // poll function without a reference-count round trip. Copies made from it are owning.

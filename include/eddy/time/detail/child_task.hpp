@@ -7,7 +7,8 @@
 // the ChildTask can destroy the child's frame at any suspension point (cancel()), which destroys
 // every awaiter it is suspended in (they unlink themselves), exactly like aborting a task.
 //
-// Cost: two allocations per child (header and its scheduler) besides the Task's own frame.
+// Cost: one allocation per child (its scheduler) besides the Task's own frame, whose block
+// holds the child's header (eddy/detail/task_frame.hpp).
 // Single owner, polled from one thread at a time (the parent task's).
 #pragma once
 
