@@ -118,6 +118,8 @@ std::error_code Ring::enable_sockets(const Config& config) {
   for (int op : {IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL}) {
     if (op == config.refuse_opcode || !io_uring_opcode_supported(probe, op)) all = false;
   }
+  // Optional: a large send falls back to SEND without it (net/uring_send.cpp).
+  send_zc_ = config.refuse_opcode != IORING_OP_SEND_ZC && io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
   io_uring_free_probe(probe);
   if (!all) return errno_code(ENOSYS);
   return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);

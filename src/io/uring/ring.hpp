@@ -46,7 +46,8 @@ struct Config {
   // io_uring; EPERM: seccomp or io_uring_disabled; ENOMEM: locked-memory limit).
   int refuse_setup = 0;
   // Test seam: the probe reports this opcode missing (-1: none). A file opcode refuses the
-  // whole ring; a socket opcode (RECV, SEND, ACCEPT) refuses socket mode only.
+  // whole ring; a socket opcode (RECV, SEND, ACCEPT) refuses socket mode only; SEND_ZC only
+  // makes large sends use SEND.
   int refuse_opcode = -1;
   // What the ring is for: files (probe the file opcodes) and/or sockets (enable_sockets).
   bool files = true;
@@ -85,8 +86,12 @@ class Ring {
 
   // Socket mode: probes RECV, SEND and ACCEPT and registers the provided-buffer ring that
   // multishot recv selects from. Errors: ENOSYS for a missing opcode, or the kernel's (EINVAL:
-  // no provided-buffer rings, before 5.19). On error the ring stays usable for files.
+  // no provided-buffer rings, before 5.19). On error the ring stays usable for files. SEND_ZC
+  // (6.0+) is probed too; without it large sends use SEND (send_zc() false), nothing else changes.
   std::error_code enable_sockets(const Config& config);
+  // The kernel has IORING_OP_SEND_ZC (socket mode only; Config::refuse_opcode can hide it).
+  bool send_zc() const noexcept { return send_zc_; }
+  IoDriverMetrics& metrics() noexcept { return metrics_; }
   // The provided buffers (socket mode), or null.
   BufRing* buffers() const noexcept { return bufs_.get(); }
 
@@ -157,6 +162,7 @@ class Ring {
   IoDriverMetrics& metrics_;
   int event_fd_ = -1;
   bool owns_event_fd_ = true;
+  bool send_zc_ = false;
   bool shared_ = false;  // RingMode::shared: claimed from the start, any thread under the caller's lock
   unsigned flags_ = 0;
   bool open_ = false;
