@@ -5,8 +5,11 @@
 //   epoll owned     readiness mode, write_all_owned
 //   uring copy      completion mode, write_all (bytes copied into the send op, then SEND)
 //   uring owned     completion mode, write_all_owned by SEND (SEND_ZC hidden by the probe seam)
-//   uring owned zc  completion mode, write_all_owned by SEND_ZC (threshold 1: every size)
-//   uring copy zc   completion mode, write_all by SEND_ZC from the op's copy
+//   uring owned zc  completion mode, write_all_owned by SEND_ZC forced (every size, and kept
+//                   although the kernel reports that it copied)
+//   uring copy zc   completion mode, write_all by SEND_ZC forced, from the op's copy
+//   uring owned dfl completion mode, write_all_owned with the default policy: SEND_ZC from
+//                   kSendZcMin until a notification says "copied" (on loopback: the first one)
 //
 // It prints, per size, the median over the rounds of the rate (MiB/s) and the writer thread's
 // CPU time per MiB sent, with ratios against epoll copy measured in the same run. Loopback only:
@@ -42,9 +45,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-enum class Mode { epoll_copy, epoll_owned, uring_copy, uring_owned, uring_owned_zc, uring_copy_zc };
-constexpr std::array kModes = {Mode::epoll_copy,  Mode::epoll_owned,    Mode::uring_copy,
-                               Mode::uring_owned, Mode::uring_owned_zc, Mode::uring_copy_zc};
+enum class Mode { epoll_copy, epoll_owned, uring_copy, uring_owned, uring_owned_zc, uring_copy_zc, uring_owned_dfl };
+constexpr std::array kModes = {Mode::epoll_copy,     Mode::epoll_owned,   Mode::uring_copy,     Mode::uring_owned,
+                               Mode::uring_owned_zc, Mode::uring_copy_zc, Mode::uring_owned_dfl};
 const char* name(Mode m) {
   switch (m) {
     case Mode::epoll_copy: return "epoll copy";
@@ -53,12 +56,15 @@ const char* name(Mode m) {
     case Mode::uring_owned: return "uring owned";
     case Mode::uring_owned_zc: return "uring owned zc";
     case Mode::uring_copy_zc: return "uring copy zc";
+    case Mode::uring_owned_dfl: return "uring owned dfl";
   }
   return "?";
 }
 bool uses_uring(Mode m) { return m != Mode::epoll_copy && m != Mode::epoll_owned; }
 bool uses_zc(Mode m) { return m == Mode::uring_owned_zc || m == Mode::uring_copy_zc; }
-bool owned(Mode m) { return m == Mode::epoll_owned || m == Mode::uring_owned || m == Mode::uring_owned_zc; }
+bool owned(Mode m) {
+  return m == Mode::epoll_owned || m == Mode::uring_owned || m == Mode::uring_owned_zc || m == Mode::uring_owned_dfl;
+}
 
 double thread_cpu_s() {
   timespec ts{};
@@ -95,12 +101,13 @@ bool socket_pair(int& w, int& r) {
 }
 
 Sample run_case(Mode mode, std::size_t size, std::size_t total) {
-  eddy::net::detail::set_send_zc_min_for_bench(uses_zc(mode) ? 1 : 0);
+  // Forced zero copy for the zc rows; the default policy for every other row.
+  eddy::net::detail::set_send_zc_for_bench(uses_zc(mode) ? 1 : 0, uses_zc(mode));
   auto b = eddy::Builder::new_current_thread();
   b.enable_all();
   if (uses_uring(mode)) {
     b.io_backend(eddy::IoBackend::io_uring);
-    if (!uses_zc(mode)) b.uring_refuse_opcode_for_test(IORING_OP_SEND_ZC);
+    if (!uses_zc(mode) && mode != Mode::uring_owned_dfl) b.uring_refuse_opcode_for_test(IORING_OP_SEND_ZC);
   }
   auto rt = b.build();
   if (!rt) return {};
@@ -199,6 +206,6 @@ int main(int argc, char** argv) {
                   c / base_cpu);
     }
   }
-  eddy::net::detail::set_send_zc_min_for_bench(0);
+  eddy::net::detail::set_send_zc_for_bench(0, false);
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "eddy/time/sleep.hpp"
 #include "eddy/time/timeout.hpp"
 #include "support/fs_backends.hpp"
+#include "net/uring_send.hpp"
 #include "support/net_test_util.hpp"
 
 using eddy::IoBackend;
@@ -62,6 +63,15 @@ bool kernel_has_send_zc() {
   io_uring_free_probe(p);
   return ok;
 }
+
+// Every large send by SEND_ZC for the guard's life, even where the kernel copies (loopback),
+// which the default policy stops doing after the first such notification.
+struct ForceSendZc {
+  ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(1, true); }
+  ~ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(0, false); }
+  ForceSendZc(const ForceSendZc&) = delete;
+  ForceSendZc& operator=(const ForceSendZc&) = delete;
+};
 
 std::unique_ptr<eddy::Runtime> uring_rt(eddy::Builder b = eddy::Builder::new_current_thread()) {
   auto rt = b.enable_all().io_backend(IoBackend::io_uring).build();
@@ -205,10 +215,11 @@ TEST_P(NetOwnedWrite, ADestroyedWriterLosesNothingAndKeepsTheOrder) {
 
 // --- io_uring completion mode ---------------------------------------------------------------
 
-// Large sends, owned and copied, go by SEND_ZC when the kernel has it, and arrive intact; small
-// ones do not use it.
-TEST(UringSendZc, LargeSendsUseSendZcAndArriveIntact) {
+// Sends, owned and copied, by SEND_ZC (forced, so that every one is zero-copy even on loopback)
+// arrive intact and in order, the owned buffer reused from one write to the next.
+TEST(UringSendZc, ZeroCopySendsArriveIntact) {
   if (!kernel_has_send_zc()) GTEST_SKIP() << "the kernel has no IORING_OP_SEND_ZC (6.0+)";
+  ForceSendZc force;
   auto rt = uring_rt();
   if (!rt) GTEST_SKIP() << "the kernel refuses io_uring sockets here";
   const auto* m = rt->handle().io_metrics();
@@ -216,12 +227,10 @@ TEST(UringSendZc, LargeSendsUseSendZcAndArriveIntact) {
     auto p = co_await eddy_test::tcp_pair();
     CO_ASSERT_OK(p);
     const std::uint64_t zc0 = metrics->uring_send_zc_count();
-    CO_ASSERT_OK(co_await p->client.write_all(std::string_view("small")));
-    EXPECT_EQ(metrics->uring_send_zc_count(), zc0);
-    const std::string one = pattern(1 << 20, 11), two = pattern(300000, 12);
+    const std::string one = pattern(1 << 20, 11), two = pattern(300000, 12), small = "small";
     auto reader = eddy::spawn([](TcpStream& s, std::size_t n) -> Task<std::string> {
       co_return co_await read_n(s, n);
-    }(p->server, 5 + 3 * one.size() + two.size()));
+    }(p->server, 3 * one.size() + two.size() + small.size()));
     OwnedBuffer b = owned_copy(one);
     for (int i = 0; i < 3; ++i) {  // the same buffer, reused
       auto [res, back] = co_await p->client.write_all_owned(std::move(b));
@@ -229,10 +238,52 @@ TEST(UringSendZc, LargeSendsUseSendZcAndArriveIntact) {
       b = std::move(back);
     }
     CO_ASSERT_OK(co_await p->client.write_all(ConstBuffer(two.data(), two.size())));  // copied, 256 KiB at a time
-    EXPECT_GE(metrics->uring_send_zc_count(), zc0 + 3 + 2);
+    CO_ASSERT_OK(co_await p->client.write_all(ConstBuffer(small.data(), small.size())));
+    EXPECT_GE(metrics->uring_send_zc_count(), zc0 + 3 + 2 + 1);
     auto got = co_await reader;
     CO_ASSERT_OK(got);
-    EXPECT_TRUE(*got == "small" + one + one + one + two);
+    EXPECT_TRUE(*got == one + one + one + two + small);
+  }(m));
+}
+
+// The default policy: a send below kSendZcMin (16 KiB) uses SEND; a large one uses SEND_ZC until
+// a notification says the kernel copied the bytes (loopback does), and then that socket uses
+// SEND; a new socket tries SEND_ZC again.
+TEST(UringSendZc, LargeSendsUseSendZcUntilTheKernelSaysItCopied) {
+  if (!kernel_has_send_zc()) GTEST_SKIP() << "the kernel has no IORING_OP_SEND_ZC (6.0+)";
+  auto rt = uring_rt();
+  if (!rt) GTEST_SKIP() << "the kernel refuses io_uring sockets here";
+  const auto* m = rt->handle().io_metrics();
+  rt->block_on([](const eddy::io::IoDriverMetrics* metrics) -> Task<void> {
+    for (int conn = 0; conn < 2; ++conn) {
+      auto p = co_await eddy_test::tcp_pair();
+      CO_ASSERT_OK(p);
+      const std::string big = pattern(1 << 20, 21);
+      auto reader = eddy::spawn([](TcpStream& s, std::size_t n) -> Task<std::string> {
+        co_return co_await read_n(s, n);
+      }(p->server, 4096 + 3 * big.size()));
+      const std::uint64_t zc0 = metrics->uring_send_zc_count();
+      const std::uint64_t copied0 = metrics->uring_send_zc_copied_count();
+      auto [r1, b1] = co_await p->client.write_all_owned(OwnedBuffer(4096));
+      CO_ASSERT_OK(r1);
+      EXPECT_EQ(metrics->uring_send_zc_count(), zc0);  // small: SEND
+      OwnedBuffer b = owned_copy(big);
+      auto [r2, b2] = co_await p->client.write_all_owned(std::move(b));
+      CO_ASSERT_OK(r2);
+      EXPECT_EQ(metrics->uring_send_zc_count(), zc0 + 1);
+      const bool copied = metrics->uring_send_zc_copied_count() > copied0;
+      auto [r3, b3] = co_await p->client.write_all_owned(std::move(b2));
+      CO_ASSERT_OK(r3);
+      CO_ASSERT_OK(co_await p->client.write_all(ConstBuffer(big.data(), big.size())));
+      if (copied) {
+        EXPECT_EQ(metrics->uring_send_zc_count(), zc0 + 1);  // SEND from then on
+      } else {
+        EXPECT_GT(metrics->uring_send_zc_count(), zc0 + 1);  // a real NIC path: zero copy goes on
+      }
+      auto got = co_await reader;
+      CO_ASSERT_OK(got);
+      EXPECT_TRUE(*got == std::string(4096, '\0') + big + big + big);
+    }
   }(m));
 }
 
@@ -266,6 +317,7 @@ TEST(UringSendZc, WithoutTheOpcodeLargeSendsUseSend) {
 TEST(UringSendZc, ShutdownWithZeroCopySendsInFlightWaitsForBothCqes) {
   if (!kernel_has_send_zc()) GTEST_SKIP() << "the kernel has no IORING_OP_SEND_ZC (6.0+)";
   const int fds_before = eddy_test::open_fd_count();
+  ForceSendZc force;
   {
     auto rt = uring_rt();
     if (!rt) GTEST_SKIP() << "the kernel refuses io_uring sockets here";
@@ -292,10 +344,11 @@ TEST(UringSendZc, ShutdownWithZeroCopySendsInFlightWaitsForBothCqes) {
   EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
 }
 
-// Owned writers destroyed at random points, with or without the stream dropped too: no fd and
-// no buffer leaks, nothing hangs.
+// Owned writers destroyed at random points, with or without the stream dropped too, their sends
+// by SEND_ZC (where the kernel has it): no fd and no buffer leaks, nothing hangs.
 TEST(UringSendZc, StressDestroysOwnedWritersAtRandomPoints) {
   const int fds_before = eddy_test::open_fd_count();
+  ForceSendZc force;  // the zero-copy path, where the kernel has it
   {
     auto rt = uring_rt();
     if (!rt) GTEST_SKIP() << "the kernel refuses io_uring sockets here";

@@ -26,9 +26,12 @@ constexpr std::size_t kMaxSend = 256 * 1024;
 // with bench/send_bench.cpp).
 constexpr std::size_t kSendZcMin = 16 * 1024;
 std::atomic<std::size_t> g_send_zc_min{kSendZcMin};
+std::atomic<bool> g_zc_keep_when_copied{false};
 
-// The notification's res bit saying the kernel copied the bytes after all (6.2+; liburing 2.3's
-// header predates it). Loopback always copies when it delivers to the local socket.
+// IORING_SEND_ZC_REPORT_USAGE (an SQE flag, 6.2+) asks for the notification's res to carry
+// IORING_NOTIF_USAGE_ZC_COPIED when the kernel copied the bytes after all (liburing 2.3's header
+// predates both). Loopback always copies, when it delivers to the local socket.
+constexpr unsigned kZcReportUsage = 1U << 3;
 constexpr std::uint32_t kZcCopied = 1U << 31;
 
 std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
@@ -50,8 +53,8 @@ void submit_send(UringSocket& s, const std::byte* p, std::size_t len, int flags,
                  std::uint64_t* ticket) noexcept {
   UringSendOp& op = *s.send;
   io_uring_sqe* sqe = s.ring->prepare(s.send);
-  if (len >= g_send_zc_min.load(std::memory_order_relaxed) && s.ring->send_zc()) {
-    io_uring_prep_send_zc(sqe, s.fd, p, len, flags, 0);
+  if (len >= g_send_zc_min.load(std::memory_order_relaxed) && s.ring->send_zc() && !op.zc_copies) {
+    io_uring_prep_send_zc(sqe, s.fd, p, len, flags, s.ring->send_zc_report_usage() ? kZcReportUsage : 0);
     s.ring->metrics().incr_uring_send_zc();
   } else {
     io_uring_prep_send(sqe, s.fd, p, len, flags);
@@ -102,7 +105,10 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
     off += n;
     if (off == total) break;
   }
-  submit_send(s, op.buf.get(), total, MSG_NOSIGNAL, waker, ticket);
+  // MSG_WAITALL: the copy is the op's, so the kernel may as well send all of it (polling the
+  // socket itself) rather than complete short and have the next write copy the rest again
+  // (measured: that re-copying cost 4x epoll's CPU per byte; bench/send_bench.cpp).
+  submit_send(s, op.buf.get(), total, MSG_NOSIGNAL | MSG_WAITALL, waker, ticket);
   return Pending;
 }
 
@@ -156,7 +162,13 @@ Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
 void UringSendOp::on_cqe(int res, unsigned flags, bool more) noexcept {
   if ((flags & IORING_CQE_F_NOTIF) != 0) {
     // SEND_ZC's last CQE: the kernel has let go of the bytes.
-    if ((static_cast<std::uint32_t>(res) & kZcCopied) != 0) metrics->incr_uring_send_zc_copied();
+    if ((static_cast<std::uint32_t>(res) & kZcCopied) != 0) {
+      metrics->incr_uring_send_zc_copied();
+      // The kernel copied the bytes after all (loopback always does, when it delivers to the
+      // local socket): zero copy only costs here (the pinning, the second CQE), so this
+      // socket's later sends use SEND. The MSG_ZEROCOPY documentation advises the same.
+      if (!g_zc_keep_when_copied.load(std::memory_order_relaxed)) zc_copies = true;
+    }
   } else {
     send_res = res;  // the send's own CQE (for SEND_ZC, F_MORE says a notification follows)
   }
@@ -191,8 +203,9 @@ Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const Co
   return try_write_impl(io, [&] { return sys_send_vectored(io.fd(), bufs, 0); });
 }
 
-void set_send_zc_min_for_bench(std::size_t n) noexcept {
-  g_send_zc_min.store(n == 0 ? kSendZcMin : n, std::memory_order_relaxed);
+void set_send_zc_for_bench(std::size_t min, bool keep_when_copied) noexcept {
+  g_send_zc_min.store(min == 0 ? kSendZcMin : min, std::memory_order_relaxed);
+  g_zc_keep_when_copied.store(keep_when_copied, std::memory_order_relaxed);
 }
 
 void uring_write_owned_abandoned(PollEvented& io, std::uint64_t ticket) noexcept {

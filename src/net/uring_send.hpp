@@ -9,6 +9,9 @@
 //   buffer, moved in): both belong to the op, which the ring holds from SQE to last CQE. For
 //   SEND_ZC the last CQE is the notification (IORING_CQE_F_NOTIF), after which the kernel no
 //   longer reads the bytes: the op keeps them until then, and so does the ring's shutdown.
+// - SEND_ZC is used for sends of at least kSendZcMin bytes until a notification says the kernel
+//   copied the bytes anyway (IORING_NOTIF_USAGE_ZC_COPIED: loopback, or a device without
+//   scatter-gather); from then on that socket uses SEND.
 // - `seq`/`claimed` tell a writer's own result (its ticket) from one whose writer is gone. An
 //   owned write whose writer is gone (owned_abandoned, or claimed while not in the ring) has
 //   its buffer freed at its last CQE, or at once if that came already.
@@ -36,6 +39,7 @@ class UringSendOp final : public io::uring::Op {
   OwnedBuffer owned;
   bool owned_abandoned = false;  // its writer is gone: free `owned` at the last CQE
   int send_res = 0;              // the send's result (>= 0 or -errno), once its CQE came
+  bool zc_copies = false;        // a SEND_ZC notification said "copied": SEND from now on
   std::uint64_t seq = 0;         // the ticket of the latest submission
   bool claimed = true;           // its result was taken (or dropped)
   io::IoDriverMetrics* metrics;
@@ -44,9 +48,10 @@ class UringSendOp final : public io::uring::Op {
   void on_cqe(int res, unsigned flags, bool more) noexcept override;
 };
 
-// The smallest send made with SEND_ZC when the ring has it (default: kSendZcMin in
-// uring_send.cpp). For bench/send_bench.cpp, which measures the crossover; 0 restores the
-// default. Read (relaxed) at each send.
-void set_send_zc_min_for_bench(std::size_t n) noexcept;
+// For bench/send_bench.cpp, which measures the crossover: the smallest send made with SEND_ZC
+// when the ring has it (0: the default, kSendZcMin in uring_send.cpp), and whether a socket
+// keeps using SEND_ZC after the kernel said it copied the bytes anyway (default: no). Read
+// (relaxed) at each send.
+void set_send_zc_for_bench(std::size_t min, bool keep_when_copied) noexcept;
 
 }  // namespace eddy::net::detail

@@ -1,6 +1,7 @@
 #include "io/uring/ring.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +123,13 @@ std::error_code Ring::enable_sockets(const Config& config) {
   send_zc_ = config.refuse_opcode != IORING_OP_SEND_ZC && io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
   io_uring_free_probe(probe);
   if (!all) return errno_code(ENOSYS);
+  if (send_zc_) {
+    utsname u{};
+    unsigned major = 0, minor = 0;
+    if (::uname(&u) == 0 && std::sscanf(u.release, "%u.%u", &major, &minor) == 2) {
+      send_zc_report_ = major > 6 || (major == 6 && minor >= 2);
+    }
+  }
   return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);
 }
 

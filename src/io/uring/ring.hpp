@@ -91,6 +91,9 @@ class Ring {
   std::error_code enable_sockets(const Config& config);
   // The kernel has IORING_OP_SEND_ZC (socket mode only; Config::refuse_opcode can hide it).
   bool send_zc() const noexcept { return send_zc_; }
+  // SEND_ZC takes IORING_SEND_ZC_REPORT_USAGE (6.2+: its notification says whether the kernel
+  // copied the bytes after all). No probe covers SQE flags: known from the kernel's version.
+  bool send_zc_report_usage() const noexcept { return send_zc_report_; }
   IoDriverMetrics& metrics() noexcept { return metrics_; }
   // The provided buffers (socket mode), or null.
   BufRing* buffers() const noexcept { return bufs_.get(); }
@@ -163,6 +166,7 @@ class Ring {
   int event_fd_ = -1;
   bool owns_event_fd_ = true;
   bool send_zc_ = false;
+  bool send_zc_report_ = false;
   bool shared_ = false;  // RingMode::shared: claimed from the start, any thread under the caller's lock
   unsigned flags_ = 0;
   bool open_ = false;
