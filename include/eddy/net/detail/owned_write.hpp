@@ -12,7 +12,8 @@
 // - completion mode: a send in the ring stays there: its bytes go out, in order (the next write
 //   on the stream waits for it), and the op keeps the buffer until that send's last CQE, then
 //   frees it. Closing the stream (or the runtime's shutdown) cancels the send; the buffer is
-//   still freed only after the last CQE. The count of bytes sent is lost.
+//   still freed only after the last CQE. The count of bytes sent is lost. Under timeout() the
+//   same holds: a timed-out owned write's buffer is not given back.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +31,8 @@ namespace eddy::net::detail {
 class WriteOwnedAwaiter : public eddy::detail::PollAwaiter<WriteOwnedAwaiter, BufResult<std::size_t>> {
  public:
   WriteOwnedAwaiter(PollEvented& io, OwnedBuffer buf) noexcept : io_(&io), buf_(std::move(buf)) {}
+  // Movable until its first poll (so that timeout() can own it).
+  WriteOwnedAwaiter(WriteOwnedAwaiter&& o) noexcept : io_(o.io_), buf_(std::move(o.buf_)) {}
   WriteOwnedAwaiter(const WriteOwnedAwaiter&) = delete;
   WriteOwnedAwaiter& operator=(const WriteOwnedAwaiter&) = delete;
   ~WriteOwnedAwaiter() {
@@ -52,6 +55,8 @@ class WriteOwnedAwaiter : public eddy::detail::PollAwaiter<WriteOwnedAwaiter, Bu
 class WriteAllOwnedAwaiter : public eddy::detail::PollAwaiter<WriteAllOwnedAwaiter, BufResult<void>> {
  public:
   WriteAllOwnedAwaiter(PollEvented& io, OwnedBuffer buf) noexcept : io_(&io), buf_(std::move(buf)) {}
+  // Movable until its first poll (so that timeout() can own it).
+  WriteAllOwnedAwaiter(WriteAllOwnedAwaiter&& o) noexcept : io_(o.io_), buf_(std::move(o.buf_)), done_(o.done_) {}
   WriteAllOwnedAwaiter(const WriteAllOwnedAwaiter&) = delete;
   WriteAllOwnedAwaiter& operator=(const WriteAllOwnedAwaiter&) = delete;
   ~WriteAllOwnedAwaiter() {
