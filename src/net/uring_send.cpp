@@ -71,7 +71,8 @@ Result<std::size_t> send_result(const UringSendOp& op) noexcept {
 }
 
 Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
-                                          std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
+                                          std::span<const ConstBuffer> bufs, std::uint64_t* ticket,
+                                          bool all) noexcept {
   UringSocket& s = *sp;
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   if (ticket == nullptr) ticket = &s.poll_ticket;
@@ -105,16 +106,18 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
     off += n;
     if (off == total) break;
   }
-  // MSG_WAITALL: the copy is the op's, so the kernel may as well send all of it (polling the
+  // write_all (`all`): MSG_WAITALL, so the kernel sends all of the op's copy (polling the
   // socket itself) rather than complete short and have the next write copy the rest again
-  // (measured: that re-copying cost 4x epoll's CPU per byte; bench/send_bench.cpp).
-  submit_send(s, op.buf.get(), total, MSG_NOSIGNAL | MSG_WAITALL, waker, ticket);
+  // (measured: that re-copying cost 4x epoll's CPU per byte; bench/send_bench.cpp). A plain
+  // write may complete short, as in epoll mode (two peers that each write() before reading
+  // must not both wait for the whole).
+  submit_send(s, op.buf.get(), total, all ? MSG_NOSIGNAL | MSG_WAITALL : MSG_NOSIGNAL, waker, ticket);
   return Pending;
 }
 
 // The owned write: `buf` moves into the op for its send and comes back with the result.
 Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& waker, OwnedBuffer& buf,
-                                                std::size_t off, std::uint64_t* ticket) noexcept {
+                                                std::size_t off, std::uint64_t* ticket, bool all) noexcept {
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   UringSendOp& op = send_op(s);
   if (op.in_ring()) {
@@ -140,9 +143,10 @@ Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& wak
   if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
   op.owned = std::move(buf);
   op.owned_abandoned = false;
-  // MSG_WAITALL: the kernel goes on after a partial send (polling the socket itself), so the
-  // whole buffer normally takes one SQE; the result is short only with an error after progress.
-  submit_send(s, op.owned.data() + off, op.owned.size() - off, MSG_NOSIGNAL | MSG_WAITALL, waker, ticket);
+  // write_all_owned: MSG_WAITALL, the kernel goes on after a partial send (polling the socket
+  // itself), so the whole buffer takes one SQE; short only with an error after progress.
+  submit_send(s, op.owned.data() + off, op.owned.size() - off, all ? MSG_NOSIGNAL | MSG_WAITALL : MSG_NOSIGNAL,
+              waker, ticket);
   return Pending;
 }
 
@@ -182,19 +186,19 @@ void UringSendOp::on_cqe(int res, unsigned flags, bool more) noexcept {
 // try_stream's "nothing ready" test (the try functions): in epoll mode that means the driver
 // shut down, or nothing is ready.
 Poll<Result<std::size_t>> uring_poll_write(PollEvented& io, const Waker& waker, ConstBuffer buf,
-                                           std::uint64_t* ticket) noexcept {
+                                           std::uint64_t* ticket, bool all) noexcept {
   if (!io.uring()) return Result<std::size_t>(Error::shutdown);
-  return poll_write_impl(io.uring(), waker, std::span<const ConstBuffer>(&buf, 1), ticket);
+  return poll_write_impl(io.uring(), waker, std::span<const ConstBuffer>(&buf, 1), ticket, all);
 }
 Poll<Result<std::size_t>> uring_poll_write_vectored(PollEvented& io, const Waker& waker,
                                                     std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
   if (!io.uring()) return Result<std::size_t>(Error::shutdown);
-  return poll_write_impl(io.uring(), waker, bufs, ticket);
+  return poll_write_impl(io.uring(), waker, bufs, ticket, false);
 }
 Poll<Result<std::size_t>> uring_poll_write_owned(PollEvented& io, const Waker& waker, OwnedBuffer& buf,
-                                                 std::size_t off, std::uint64_t* ticket) noexcept {
+                                                 std::size_t off, std::uint64_t* ticket, bool all) noexcept {
   if (!io.uring()) return Result<std::size_t>(Error::shutdown);
-  return poll_write_owned_impl(*io.uring(), waker, buf, off, ticket);
+  return poll_write_owned_impl(*io.uring(), waker, buf, off, ticket, all);
 }
 Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept {
   return try_write_impl(io, [&] { return sys_send(io.fd(), buf, 0); });

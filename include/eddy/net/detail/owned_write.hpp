@@ -27,7 +27,8 @@
 
 namespace eddy::net::detail {
 
-// One send of the buffer's bytes (may be short in readiness mode); the buffer comes back whole.
+// One send of the buffer's bytes (may be short, in either mode, as write()); the buffer comes
+// back whole.
 class WriteOwnedAwaiter : public eddy::detail::PollAwaiter<WriteOwnedAwaiter, BufResult<std::size_t>> {
  public:
   WriteOwnedAwaiter(PollEvented& io, OwnedBuffer buf) noexcept : io_(&io), buf_(std::move(buf)) {}
@@ -40,7 +41,7 @@ class WriteOwnedAwaiter : public eddy::detail::PollAwaiter<WriteOwnedAwaiter, Bu
   }
 
   Poll<BufResult<std::size_t>> poll(const Waker& waker) noexcept {
-    auto r = io_->poll_write_owned(waker, buf_, 0, &ticket_);
+    auto r = io_->poll_write_owned(waker, buf_, 0, &ticket_, false);
     if (r.is_pending()) return Pending;
     return BufResult<std::size_t>{std::move(*r), std::move(buf_)};
   }
@@ -51,7 +52,8 @@ class WriteOwnedAwaiter : public eddy::detail::PollAwaiter<WriteOwnedAwaiter, Bu
   std::uint64_t ticket_ = 0;  // completion mode: our send in the ring
 };
 
-// Sends all of the buffer's bytes; Result<void>, and the buffer.
+// Sends all of the buffer's bytes; Result<void>, and the buffer. In completion mode one send
+// with MSG_WAITALL: the kernel goes on after a partial send (polling the socket itself).
 class WriteAllOwnedAwaiter : public eddy::detail::PollAwaiter<WriteAllOwnedAwaiter, BufResult<void>> {
  public:
   WriteAllOwnedAwaiter(PollEvented& io, OwnedBuffer buf) noexcept : io_(&io), buf_(std::move(buf)) {}
@@ -68,7 +70,7 @@ class WriteAllOwnedAwaiter : public eddy::detail::PollAwaiter<WriteAllOwnedAwait
       // The size is read only while the buffer is here (in completion mode it is in the op
       // between the submission and the result).
       if (ticket_ == 0 && done_ >= buf_.size()) return BufResult<void>{Result<void>(), std::move(buf_)};
-      auto r = io_->poll_write_owned(waker, buf_, done_, &ticket_);
+      auto r = io_->poll_write_owned(waker, buf_, done_, &ticket_, true);
       if (r.is_pending()) return Pending;
       if (!*r) return BufResult<void>{Result<void>(r->error()), std::move(buf_)};
       if (**r == 0) {

@@ -74,8 +74,8 @@ class StreamBase {
 
   // co_await: BufResult<size_t>{bytes sent, the buffer}. The buffer moves in and comes back in
   // the result, whatever it is; in io_uring completion mode the kernel sends from it directly
-  // (no copy; SEND_ZC when large) and the send is whole unless it fails. What a destroyed
-  // awaiting coroutine means for the bytes: net/detail/owned_write.hpp.
+  // (no copy; SEND_ZC when large). May be short, as write(). What a destroyed awaiting
+  // coroutine means for the bytes: net/detail/owned_write.hpp.
   WriteOwnedAwaiter write_owned(OwnedBuffer buf) noexcept { return {io_, std::move(buf)}; }
   // co_await: BufResult<void>; sends all of the buffer's bytes.
   WriteAllOwnedAwaiter write_all_owned(OwnedBuffer buf) noexcept { return {io_, std::move(buf)}; }
