@@ -107,10 +107,9 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
     if (off == total) break;
   }
   // write_all (`all`): MSG_WAITALL, so the kernel sends all of the op's copy (polling the
-  // socket itself) rather than complete short and have the next write copy the rest again
-  // (measured: that re-copying cost 4x epoll's CPU per byte; bench/send_bench.cpp). A plain
-  // write may complete short, as in epoll mode (two peers that each write() before reading
-  // must not both wait for the whole).
+  // socket itself) rather than complete short and have the next write copy the unsent rest
+  // again. A plain write may complete short, as in epoll mode (two peers that each write()
+  // before reading must not both wait for the whole).
   submit_send(s, op.buf.get(), total, all ? MSG_NOSIGNAL | MSG_WAITALL : MSG_NOSIGNAL, waker, ticket);
   return Pending;
 }
