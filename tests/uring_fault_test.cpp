@@ -5,6 +5,7 @@
 // invisible (every byte arrives, nothing hangs); ENOMEM fails exactly the operations whose SQEs
 // the kernel did not take, as error values, and the ring goes on; no fd is leaked and no op is
 // left in flight. scripts/faults drives the same seam at random through tests/fault.
+#include <liburing.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -437,6 +438,78 @@ TEST(UringFaults, TcpEnomemFailsTheArmedAcceptAndReadAsValues) {
       CO_ASSERT_OK(co_await (*c)->read_exact(MutableBuffer(got, sizeof got)));
       EXPECT_EQ(std::string(got, sizeof got), "still here");
     }(plan));
+  }
+  EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
+}
+
+static bool kernel_has_send_zc() {
+  io_uring_probe* p = io_uring_get_probe();
+  if (p == nullptr) return false;
+  const bool ok = io_uring_opcode_supported(p, IORING_OP_SEND_ZC) != 0;
+  io_uring_free_probe(p);
+  return ok;
+}
+
+// The send op's refusals: each write whose SQE the kernel refuses with ENOMEM (a SEND, a SEND_ZC,
+// owned or copied) fails with ENOMEM as a value; an owned write gets its buffer back; none of
+// their bytes reach the peer; the next writes go on; nothing leaks (fds here, buffers under ASan).
+TEST(UringFaults, TcpEnomemFailsEachKindOfSendAsAValue) {
+  const int fds_before = eddy_test::open_fd_count();
+  {
+    auto rt = socket_ring_rt();
+    if (!rt) GTEST_SKIP() << "the kernel refuses io_uring sockets here";
+    FaultPlan plan;
+    rt->block_on([](FaultPlan& fp, const eddy::io::IoDriverMetrics* m) -> Task<void> {
+      auto p = co_await eddy_test::tcp_pair();
+      CO_ASSERT_OK(p);
+      // The reader runs all along (a 1 MiB send needs the peer to read), until the client's FIN.
+      auto reader = eddy::spawn([](TcpStream& s) -> Task<std::string> {
+        std::string got;
+        std::vector<char> buf(1 << 16);
+        for (;;) {
+          auto n = co_await eddy::time::timeout(10s, s.read(MutableBuffer(buf.data(), buf.size())));
+          if (!n || !*n || **n == 0) break;
+          got.append(buf.data(), **n);
+        }
+        co_return got;
+      }(p->server));
+      co_await eddy::time::sleep(2ms);  // the reader's recv is armed: only the sends are refused below
+      std::string expect;
+      // 1 KiB goes by SEND; 1 MiB by SEND_ZC where the kernel has it (the first large send of
+      // the socket, before any notification could turn zero copy off).
+      for (std::size_t size : {std::size_t{1024}, std::size_t{1} << 20}) {
+        const std::string body(size, static_cast<char>('a' + size % 26));
+        const std::uint64_t zc0 = m->uring_send_zc_count();
+        eddy::net::OwnedBuffer b = eddy::net::OwnedBuffer::copy_of(std::string_view(body));
+        const std::byte* at = b.data();
+        fp.refuse(EnterSite::submit, ENOMEM, 1);
+        auto [r, back] = co_await p->client.write_all_owned(std::move(b));
+        CO_ASSERT_TRUE(!r);
+        EXPECT_EQ(r.error(), sys(ENOMEM));
+        EXPECT_EQ(back.data(), at);  // the buffer came back whole
+        EXPECT_EQ(back.size(), size);
+        EXPECT_EQ(fp.injected(EnterSite::submit), 1);
+        if (size > 16384 && kernel_has_send_zc()) {
+          EXPECT_EQ(m->uring_send_zc_count(), zc0 + 1);  // the refused send was a SEND_ZC
+        } else {
+          EXPECT_EQ(m->uring_send_zc_count(), zc0);
+        }
+        // The copying write's send refused the same way.
+        fp.refuse(EnterSite::submit, ENOMEM, 1);
+        auto w = co_await p->client.write_all(ConstBuffer(body.data(), body.size()));
+        CO_ASSERT_TRUE(!w);
+        EXPECT_EQ(w.error(), sys(ENOMEM));
+        // Then both work.
+        auto r2 = co_await eddy::time::timeout(10s, p->client.write_all_owned(std::move(back)));
+        CO_ASSERT_OK(r2);
+        CO_ASSERT_OK(r2->result);
+        expect += body;
+      }
+      CO_ASSERT_OK(p->client.shutdown());
+      auto got = co_await reader;
+      CO_ASSERT_OK(got);
+      EXPECT_TRUE(*got == expect) << got->size() << " bytes, expected " << expect.size();
+    }(plan, rt->handle().io_metrics()));
   }
   EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
 }

@@ -5,6 +5,7 @@
 #include "eddy/net/error.hpp"
 #include "eddy/net/ip_addr.hpp"
 #include "eddy/net/lookup_host.hpp"
+#include "eddy/net/owned_buffer.hpp"
 #include "eddy/net/recv_buffer.hpp"
 #include "eddy/net/shutdown.hpp"
 #include "eddy/net/socket_addr.hpp"

@@ -20,9 +20,6 @@ namespace {
 
 using io::uring::BufRing;
 
-// Largest send copied into the send op at once; a bigger write is short (write_all goes on).
-constexpr std::size_t kMaxSend = 256 * 1024;
-
 std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
 
 // Owner thread only, checked on every completion-mode call: a current-thread runtime whose
@@ -34,12 +31,6 @@ std::size_t total_len(std::span<const MutableBuffer> bufs) noexcept {
   for (const auto& b : bufs) n += b.size();
   return n;
 }
-std::size_t total_len(std::span<const ConstBuffer> bufs) noexcept {
-  std::size_t n = 0;
-  for (const auto& b : bufs) n += b.size();
-  return n;
-}
-
 bool has_queued(const UringSocket& s) noexcept { return s.head != BufRing::kNone; }
 
 // Copies queued bytes into `bufs` in order, giving fully read buffers back to the kernel.
@@ -219,52 +210,6 @@ RecvBuffer lend_head(UringSocket& s) noexcept {
   return RecvBuffer::from_parts(br.data(bid), off, br.len(bid) - off, &br, bid);
 }
 
-Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
-                                          std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
-  UringSocket& s = *sp;
-  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
-  if (ticket == nullptr) ticket = &s.poll_ticket;
-  if (!s.send) s.send = std::make_shared<UringSendOp>();
-  UringSendOp& op = *s.send;
-  if (op.in_ring()) {
-    // Ours, or an earlier one whose writer is gone: either way the next send waits for it.
-    op.set_waker(waker);
-    return Pending;
-  }
-  if (!op.claimed && *ticket != 0 && op.seq == *ticket) {
-    if (!coop::poll_proceed(waker)) return Pending;
-    op.claimed = true;
-    *ticket = 0;
-    const int res = op.result();
-    if (res < 0) return Result<std::size_t>(errno_code(-res));
-    return Result<std::size_t>(static_cast<std::size_t>(res));
-  }
-  // Idle (an abandoned send's result, if any, is dropped here).
-  op.claimed = true;
-  std::size_t total = total_len(bufs);
-  if (total == 0) return Result<std::size_t>(std::size_t{0});
-  if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
-  if (total > kMaxSend) total = kMaxSend;
-  if (op.cap < total) {
-    op.buf.reset(new std::byte[total]);
-    op.cap = total;
-  }
-  std::size_t off = 0;
-  for (const auto& b : bufs) {
-    const std::size_t n = std::min(b.size(), total - off);
-    std::memcpy(op.buf.get() + off, b.data(), n);
-    off += n;
-    if (off == total) break;
-  }
-  io_uring_sqe* sqe = s.ring->prepare(s.send);
-  io_uring_prep_send(sqe, s.fd, op.buf.get(), total, MSG_NOSIGNAL);
-  op.seq = ++s.next_seq;
-  op.claimed = false;
-  *ticket = op.seq;
-  op.set_waker(waker);
-  return Pending;
-}
-
 // `recv` is the plain syscall for when no recv is armed (nothing can be queued ahead of the
 // socket's bytes then). Without an epoll registration the socket's readiness is not tracked, so
 // the syscall itself says would-block; once registered (its readiness was asked for), try_io
@@ -287,17 +232,6 @@ Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer
   return s.readiness->try_io(Interest::READABLE, []() -> Result<std::size_t> { return io::would_block_error(); });
 }
 
-template <class Send>
-Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
-  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
-  UringSocket& s = *io.uring();
-  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
-  if (s.send && s.send->in_ring()) return io::would_block_error();
-  // No send in the ring: a direct send keeps the byte order.
-  if (!s.readiness) return send();
-  return s.readiness->try_io(Interest::WRITABLE, send);
-}
-
 }  // namespace
 
 // Each is reached through the shutdown test of PollEvented::poll_stream (the poll functions) or
@@ -312,29 +246,12 @@ Poll<Result<std::size_t>> uring_poll_read_vectored(PollEvented& io, const Waker&
   if (!io.uring()) return Result<std::size_t>(Error::shutdown);
   return poll_read_impl(io.uring(), waker, bufs);
 }
-Poll<Result<std::size_t>> uring_poll_write(PollEvented& io, const Waker& waker, ConstBuffer buf,
-                                           std::uint64_t* ticket) noexcept {
-  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
-  return poll_write_impl(io.uring(), waker, std::span<const ConstBuffer>(&buf, 1), ticket);
-}
-Poll<Result<std::size_t>> uring_poll_write_vectored(PollEvented& io, const Waker& waker,
-                                                    std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept {
-  if (!io.uring()) return Result<std::size_t>(Error::shutdown);
-  return poll_write_impl(io.uring(), waker, bufs, ticket);
-}
 Result<std::size_t> uring_try_read(PollEvented& io, MutableBuffer buf) noexcept {
   return try_read_impl(io, std::span<const MutableBuffer>(&buf, 1), [&] { return sys_recv(io.fd(), buf, 0); });
 }
 Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept {
   return try_read_impl(io, bufs, [&] { return sys_recv_vectored(io.fd(), bufs, 0); });
 }
-Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept {
-  return try_write_impl(io, [&] { return sys_send(io.fd(), buf, 0); });
-}
-Result<std::size_t> uring_try_write_vectored(PollEvented& io, std::span<const ConstBuffer> bufs) noexcept {
-  return try_write_impl(io, [&] { return sys_send_vectored(io.fd(), bufs, 0); });
-}
-
 io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
 
 // read_buf in completion mode. The first look: nothing queued, no end or error to report, and

@@ -9,12 +9,11 @@
 //   BufRing by the lease). A read waiting for data pins no buffer; a destroyed read loses
 //   nothing (the queue belongs to the socket, not to the read).
 // - Memory: the kernel writes only into provided buffers (BufRing) and reads only from the send
-//   op's own buffer (the caller's bytes are copied in before the SQE). Each op is heap-owned and
-//   held by the ring from SQE to last CQE (io/uring/op.hpp), so no coroutine frame or freed
-//   buffer is ever named by the kernel.
-// - One send in the ring at a time: a send whose writer was destroyed still completes (its bytes
-//   were copied, so they go out in order); the next write waits for it. `ticket` tells a
-//   writer's own result from an abandoned one, which is dropped.
+//   op's own bytes (net/uring_send.hpp: a copy, or an owned buffer moved in). Each op is
+//   heap-owned and held by the ring from SQE to last CQE (io/uring/op.hpp), so no coroutine
+//   frame or freed buffer is ever named by the kernel.
+// - One send in the ring at a time (net/uring_send.hpp): a send whose writer was destroyed still
+//   completes (its bytes are the op's, so they go out in order); the next write waits for it.
 // - Detached (the socket closed): queued buffers went back to the BufRing, the ops were asked to
 //   cancel; a CQE arriving later recycles its buffer or closes its accepted fd.
 // - No epoll registration: the socket's bytes and connections reach it through its CQEs only
@@ -37,18 +36,9 @@
 #include "io/uring/buf_ring.hpp"
 #include "io/uring/op.hpp"
 #include "io/uring/ring.hpp"
+#include "net/uring_send.hpp"
 
 namespace eddy::net::detail {
-
-// The send op: the bytes of one send, copied from the writer.
-class UringSendOp final : public io::uring::Op {
- public:
-  bool in_ring() const noexcept { return Op::in_ring(); }
-  std::unique_ptr<std::byte[]> buf;
-  std::size_t cap = 0;
-  std::uint64_t seq = 0;  // the ticket of the latest submission
-  bool claimed = true;    // its result was taken (or dropped)
-};
 
 // A listener's accepted fds not yet taken, oldest at `head` (streams have none: a pointer).
 struct AcceptQueue {

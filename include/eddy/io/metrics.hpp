@@ -27,12 +27,21 @@ class IoDriverMetrics {
   std::uint64_t uring_cancelled_count() const noexcept { return u_cancelled_.load(std::memory_order_relaxed); }
   std::uint64_t uring_overflow_count() const noexcept { return u_overflow_.load(std::memory_order_relaxed); }
   std::uint64_t uring_fallback_count() const noexcept { return u_fallback_.load(std::memory_order_relaxed); }
+  // Socket sends made with IORING_OP_SEND_ZC (large writes, when the kernel has it), and how many
+  // of their notifications said the kernel copied the bytes after all (IORING_NOTIF_USAGE_ZC_COPIED:
+  // loopback always does, when it delivers to the local socket).
+  std::uint64_t uring_send_zc_count() const noexcept { return u_send_zc_.load(std::memory_order_relaxed); }
+  std::uint64_t uring_send_zc_copied_count() const noexcept {
+    return u_send_zc_copied_.load(std::memory_order_relaxed);
+  }
 
   void incr_uring_submitted() noexcept { u_submitted_.fetch_add(1, std::memory_order_relaxed); }
   void incr_uring_completed_by(std::uint64_t n) noexcept { u_completed_.fetch_add(n, std::memory_order_relaxed); }
   void incr_uring_cancelled() noexcept { u_cancelled_.fetch_add(1, std::memory_order_relaxed); }
   void incr_uring_overflow() noexcept { u_overflow_.fetch_add(1, std::memory_order_relaxed); }
   void incr_uring_fallback() noexcept { u_fallback_.fetch_add(1, std::memory_order_relaxed); }
+  void incr_uring_send_zc() noexcept { u_send_zc_.fetch_add(1, std::memory_order_relaxed); }
+  void incr_uring_send_zc_copied() noexcept { u_send_zc_copied_.fetch_add(1, std::memory_order_relaxed); }
 
   void incr_fd_count() noexcept { registered_.fetch_add(1, std::memory_order_relaxed); }
   void dec_fd_count() noexcept { deregistered_.fetch_add(1, std::memory_order_relaxed); }
@@ -47,6 +56,8 @@ class IoDriverMetrics {
   eddy::detail::sync::Atomic<std::uint64_t> u_cancelled_{0};
   eddy::detail::sync::Atomic<std::uint64_t> u_overflow_{0};
   eddy::detail::sync::Atomic<std::uint64_t> u_fallback_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_send_zc_{0};
+  eddy::detail::sync::Atomic<std::uint64_t> u_send_zc_copied_{0};
 };
 
 }  // namespace eddy::io

@@ -22,6 +22,7 @@
 
 #include "eddy/interest.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/owned_buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/result.hpp"
 #include "eddy/waker.hpp"
@@ -58,6 +59,8 @@ class WriteHalf {
 
   auto write(ConstBuffer buf) noexcept { return s_->write(buf); }
   auto write_all(ConstBuffer buf) noexcept { return s_->write_all(buf); }
+  auto write_owned(OwnedBuffer buf) noexcept { return s_->write_owned(std::move(buf)); }
+  auto write_all_owned(OwnedBuffer buf) noexcept { return s_->write_all_owned(std::move(buf)); }
   auto writable() noexcept { return s_->writable(); }
   auto write_vectored(std::span<const ConstBuffer> bufs) noexcept { return s_->write_vectored(bufs); }
   Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) { return s_->try_write_vectored(bufs); }
@@ -133,6 +136,8 @@ class OwnedWriteHalf {
 
   auto write(ConstBuffer buf) noexcept { return s_->write(buf); }
   auto write_all(ConstBuffer buf) noexcept { return s_->write_all(buf); }
+  auto write_owned(OwnedBuffer buf) noexcept { return s_->write_owned(std::move(buf)); }
+  auto write_all_owned(OwnedBuffer buf) noexcept { return s_->write_all_owned(std::move(buf)); }
   auto writable() noexcept { return s_->writable(); }
   auto write_vectored(std::span<const ConstBuffer> bufs) noexcept { return s_->write_vectored(bufs); }
   Result<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) { return s_->try_write_vectored(bufs); }

@@ -17,6 +17,9 @@
 // - read/read_exact: no byte has been consumed from the socket by the pending poll (read_exact
 //   keeps what it already read in the buffer, but the count is lost).
 // - write/write_all: the pending poll has sent nothing (write_all's earlier chunks stay sent).
+//   In io_uring completion mode the send in flight still goes out, in order (docs/io-uring.md).
+// - write_owned/write_all_owned: see net/detail/owned_write.hpp (in completion mode the send in
+//   flight goes out, in order, and its buffer is freed after its last completion).
 // - connect: the socket is closed; the connection attempt is abandoned.
 // - readable/writable/ready: only the wait stops; readiness stays recorded.
 //

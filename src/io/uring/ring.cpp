@@ -1,6 +1,7 @@
 #include "io/uring/ring.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,6 +125,13 @@ std::error_code Ring::enable_sockets(const Config& config) {
   }
   io_uring_free_probe(probe);
   if (!all) return errno_code(ENOSYS);
+  {  // SEND_ZC's usage report (6.2+) is an SQE flag: no probe covers it, the version does.
+    utsname u{};
+    unsigned major = 0, minor = 0;
+    if (::uname(&u) == 0 && std::sscanf(u.release, "%u.%u", &major, &minor) == 2) {
+      send_zc_report_ = major > 6 || (major == 6 && minor >= 2);
+    }
+  }
   return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);
 }
 

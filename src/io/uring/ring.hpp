@@ -46,7 +46,8 @@ struct Config {
   // io_uring; EPERM: seccomp or io_uring_disabled; ENOMEM: locked-memory limit).
   int refuse_setup = 0;
   // Test seam: the probe reports this opcode missing (-1: none). A file opcode refuses the
-  // whole ring; a socket opcode (RECV, SEND, ACCEPT) refuses socket mode only.
+  // whole ring; a socket opcode (RECV, SEND, ACCEPT) refuses socket mode only; SEND_ZC only
+  // makes large sends use SEND.
   int refuse_opcode = -1;
   // What the ring is for: files (probe the file opcodes) and/or sockets (enable_sockets).
   bool files = true;
@@ -83,11 +84,16 @@ class Ring {
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
 
-  // Socket mode: probes RECV, SEND, ACCEPT and (standing for multishot recv, kernel 6.0)
-  // SEND_ZC, and registers the provided-buffer ring that
-  // multishot recv selects from. Errors: ENOSYS for a missing opcode, or the kernel's (EINVAL:
-  // no provided-buffer rings, before 5.19). On error the ring stays usable for files.
+  // Socket mode: probes RECV, SEND, ACCEPT and SEND_ZC (which also stands for multishot recv:
+  // both came in kernel 6.0), and registers the provided-buffer ring that multishot recv selects
+  // from. Errors: ENOSYS for a missing opcode, or the kernel's (EINVAL: no provided-buffer
+  // rings, before 5.19). On error the ring stays usable for files. So a socket on the ring can
+  // always send with SEND_ZC.
   std::error_code enable_sockets(const Config& config);
+  // SEND_ZC takes IORING_SEND_ZC_REPORT_USAGE (6.2+: its notification says whether the kernel
+  // copied the bytes after all). No probe covers SQE flags: known from the kernel's version.
+  bool send_zc_report_usage() const noexcept { return send_zc_report_; }
+  IoDriverMetrics& metrics() noexcept { return metrics_; }
   // The provided buffers (socket mode), or null.
   BufRing* buffers() const noexcept { return bufs_.get(); }
   // The driver, when the ring's eventfd fired: takes back the leased buffers other threads
@@ -163,6 +169,7 @@ class Ring {
   IoDriverMetrics& metrics_;
   int event_fd_ = -1;
   bool owns_event_fd_ = true;
+  bool send_zc_report_ = false;
   bool shared_ = false;  // RingMode::shared: claimed from the start, any thread under the caller's lock
   unsigned flags_ = 0;
   bool open_ = false;

@@ -119,7 +119,7 @@ class WriteAllAwaiter : public eddy::detail::PollAwaiter<WriteAllAwaiter, Result
   WriteAllAwaiter(PollEvented& io, ConstBuffer buf) noexcept : io_(&io), buf_(buf) {}
   Poll<Result<void>> poll(const Waker& waker) noexcept {
     while (done_ < buf_.size()) {
-      auto r = io_->poll_write(waker, buf_.subspan(done_), &ticket_);
+      auto r = io_->poll_write(waker, buf_.subspan(done_), &ticket_, true);
       if (!r) return Pending;
       if (!*r) return Result<void>(r->error());
       if (**r == 0) return Result<void>(std::make_error_code(std::errc::broken_pipe));

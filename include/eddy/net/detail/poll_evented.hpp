@@ -35,6 +35,7 @@
 #include "eddy/interest.hpp"
 #include "eddy/io/detail/registration.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/owned_buffer.hpp"
 #include "eddy/net/recv_buffer.hpp"
 #include "eddy/poll.hpp"
 #include "eddy/ready.hpp"
@@ -121,9 +122,14 @@ Poll<Result<std::size_t>> uring_poll_read(PollEvented& io, const Waker& waker, M
 Poll<Result<std::size_t>> uring_poll_read_vectored(PollEvented& io, const Waker& waker,
                                                    std::span<const MutableBuffer> bufs) noexcept;
 Poll<Result<std::size_t>> uring_poll_write(PollEvented& io, const Waker& waker, ConstBuffer buf,
-                                           std::uint64_t* ticket) noexcept;
+                                           std::uint64_t* ticket, bool all) noexcept;
 Poll<Result<std::size_t>> uring_poll_write_vectored(PollEvented& io, const Waker& waker,
                                                     std::span<const ConstBuffer> bufs, std::uint64_t* ticket) noexcept;
+// The owned write (net/detail/owned_write.hpp): `buf` moves into the socket's send op and comes
+// back with the result; abandoned: its writer is gone (the buffer is freed after the send).
+Poll<Result<std::size_t>> uring_poll_write_owned(PollEvented& io, const Waker& waker, OwnedBuffer& buf,
+                                                 std::size_t off, std::uint64_t* ticket, bool all) noexcept;
+void uring_write_owned_abandoned(PollEvented& io, std::uint64_t ticket) noexcept;
 Result<std::size_t> uring_try_read(PollEvented& io, MutableBuffer buf) noexcept;
 Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept;
 Result<std::size_t> uring_try_write(PollEvented& io, ConstBuffer buf) noexcept;
@@ -209,10 +215,23 @@ class PollEvented {
         [&] { return uring_poll_read(*this, waker, buf); });
   }
   // `ticket` (completion mode only) names the caller's submitted send; see uring_socket.hpp.
-  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf, std::uint64_t* ticket = nullptr) noexcept {
+  // `all` (completion mode only): the caller wants every byte (write_all), so the send op's
+  // copy goes with MSG_WAITALL (net/uring_send.hpp); a plain write may complete short, as here.
+  Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf, std::uint64_t* ticket = nullptr,
+                                       bool all = false) noexcept {
     return poll_stream(
         waker, io::Direction::Write, buf.size(), [&] { return sys_send(fd_, buf, 0); },
-        [&] { return uring_poll_write(*this, waker, buf, ticket); });
+        [&] { return uring_poll_write(*this, waker, buf, ticket, all); });
+  }
+
+  // Sends buf's bytes from `off`: a plain send in readiness mode; in completion mode the buffer
+  // moves into the send op (no copy) until the send completes, then back into `buf`.
+  Poll<Result<std::size_t>> poll_write_owned(const Waker& waker, OwnedBuffer& buf, std::size_t off,
+                                             std::uint64_t* ticket, bool all) noexcept {
+    return poll_stream(
+        waker, io::Direction::Write, buf.size() > off ? buf.size() - off : 0,
+        [&] { return sys_send(fd_, ConstBuffer(buf.data() + off, buf.size() - off), 0); },
+        [&] { return uring_poll_write_owned(*this, waker, buf, off, ticket, all); });
   }
 
   // Vectored stream read/write: one recvmsg/sendmsg over up to kMaxIoVecs buffers, with the

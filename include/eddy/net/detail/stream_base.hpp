@@ -15,7 +15,9 @@
 
 #include "eddy/interest.hpp"
 #include "eddy/net/buffer.hpp"
+#include "eddy/net/owned_buffer.hpp"
 #include "eddy/net/detail/io_awaiters.hpp"
+#include "eddy/net/detail/owned_write.hpp"
 #include "eddy/net/detail/poll_evented.hpp"
 #include "eddy/net/detail/socket_ops.hpp"
 #include "eddy/net/split.hpp"
@@ -73,6 +75,14 @@ class StreamBase {
   Poll<Result<std::size_t>> poll_write(const Waker& waker, ConstBuffer buf) noexcept {
     return io_.poll_write(waker, buf);
   }
+
+  // co_await: BufResult<size_t>{bytes sent, the buffer}. The buffer moves in and comes back in
+  // the result, whatever it is; in io_uring completion mode the kernel sends from it directly
+  // (no copy; SEND_ZC when large). May be short, as write(). What a destroyed awaiting
+  // coroutine means for the bytes: net/detail/owned_write.hpp.
+  WriteOwnedAwaiter write_owned(OwnedBuffer buf) noexcept { return {io_, std::move(buf)}; }
+  // co_await: BufResult<void>; sends all of the buffer's bytes.
+  WriteAllOwnedAwaiter write_all_owned(OwnedBuffer buf) noexcept { return {io_, std::move(buf)}; }
 
   // co_await: Result<size_t>; one write of `bufs` in order (sendmsg over at most kMaxIoVecs
   // of them); may send fewer bytes than their total.
