@@ -63,11 +63,19 @@ class BlockingState : public BlockingJob {
     return false;
   }
 
-  // After poll() returned true. Rethrows the function's exception.
+  // After poll() returned true. Rethrows the function's exception, moved out of the state: the
+  // exception object's last reference is then dropped on the awaiting thread, not by whichever
+  // thread frees the state. (Its count lives in libstdc++, which ThreadSanitizer does not see,
+  // so a free on the pool's thread after the awaiter read e.what() looked like a race.)
   Result<R> take() {
-    sync::LockGuard<sync::Mutex> lock(mutex_);
-    if (exception_) std::rethrow_exception(exception_);
-    return std::move(*outcome_);
+    std::exception_ptr ex;
+    {
+      sync::LockGuard<sync::Mutex> lock(mutex_);
+      if (!exception_) return std::move(*outcome_);
+      ex = std::move(exception_);
+      exception_ = nullptr;
+    }
+    std::rethrow_exception(std::move(ex));
   }
 
  protected:
@@ -97,6 +105,7 @@ class BlockingTask final : public BlockingState<R> {
   explicit BlockingTask(F f) : f_(std::move(f)) {}
 
   void run() noexcept override {
+    std::exception_ptr ex;
     try {
       if constexpr (std::is_void_v<R>) {
         f_();
@@ -104,9 +113,13 @@ class BlockingTask final : public BlockingState<R> {
       } else {
         this->complete(Result<R>(f_()), nullptr);
       }
+      return;
     } catch (...) {
-      this->complete(Result<R>(Error::cancelled), std::current_exception());
+      ex = std::current_exception();
     }
+    // Published after the handler ends, so this thread holds no reference to the exception
+    // object once the awaiter can see it (see take()).
+    this->complete(Result<R>(Error::cancelled), std::move(ex));
   }
   void cancel() noexcept override { this->complete(Result<R>(Error::shutdown), nullptr); }
 
