@@ -481,7 +481,9 @@ TEST_P(AsyncFdTest, DriverShutdownThenClearReadiness) {
   {
     auto rt = make_rt();
     afd.emplace(register_fd(rt, a.get()));
-    pump(rt);
+    // Wait until the driver has seen the socket writable: on the multi-thread kind a worker
+    // polls the driver on its own schedule, and pump() does not order that before the poll.
+    rt.block_on([](AsyncFd<int>& f) -> Task<void> { (void)co_await f.writable(); }(*afd));
     auto g = afd->poll_write_ready(w.waker());
     ASSERT_TRUE(g.is_ready() && *g);
     guard.emplace(std::move(**g));
