@@ -34,14 +34,6 @@ std::atomic<bool> g_zc_keep_when_copied{false};
 constexpr unsigned kZcReportUsage = 1U << 3;
 constexpr std::uint32_t kZcCopied = 1U << 31;
 
-std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
-std::error_code not_owner() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
-
-std::size_t total_len(std::span<const ConstBuffer> bufs) noexcept {
-  std::size_t n = 0;
-  for (const auto& b : bufs) n += b.size();
-  return n;
-}
 
 UringSendOp& send_op(UringSocket& s) {
   if (!s.send) s.send = std::make_shared<UringSendOp>(s.ring->metrics());

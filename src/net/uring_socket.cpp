@@ -20,17 +20,6 @@ namespace {
 
 using io::uring::BufRing;
 
-std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
-
-// Owner thread only, checked on every completion-mode call: a current-thread runtime whose
-// block_on later runs on another thread cannot enter its ring (SINGLE_ISSUER).
-std::error_code not_owner() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
-
-std::size_t total_len(std::span<const MutableBuffer> bufs) noexcept {
-  std::size_t n = 0;
-  for (const auto& b : bufs) n += b.size();
-  return n;
-}
 bool has_queued(const UringSocket& s) noexcept { return s.head != BufRing::kNone; }
 
 // Copies queued bytes into `bufs` in order, giving fully read buffers back to the kernel.

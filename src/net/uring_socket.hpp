@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <system_error>
 #include <vector>
 
 #include "eddy/io/detail/registration.hpp"
@@ -84,6 +85,19 @@ class UringSocket final : public io::uring::Op {
  protected:
   void on_cqe(int res, unsigned flags, bool more) noexcept override;
 };
+
+// Shared by the read side (uring_socket.cpp) and the send side (uring_send.cpp).
+inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
+// Owner thread only, checked on every completion-mode call: a current-thread runtime whose
+// block_on later runs on another thread cannot enter its ring (SINGLE_ISSUER).
+inline std::error_code not_owner() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
+// Every byte of `bufs` (a ring op is not limited to kMaxIoVecs, unlike vectored_len).
+template <class Buffer>
+std::size_t total_len(std::span<const Buffer> bufs) noexcept {
+  std::size_t n = 0;
+  for (const auto& b : bufs) n += b.size();
+  return n;
+}
 
 // Arms the multishot accept if needed; the next accepted fd (SOCK_NONBLOCK|SOCK_CLOEXEC), its
 // error, or Pending with `waker` kept. Ready values take one unit of budget.
