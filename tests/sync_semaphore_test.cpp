@@ -230,21 +230,26 @@ TEST_P(SyncSemaphoreTest, TasksNeverExceedPermits) {
   auto rt = eddy_test::make_rt(false);
   Semaphore s(2);
   int max_seen = rt.block_on([](Semaphore& sem) -> eddy::Task<int> {
-    int inside = 0, max_inside = 0;
+    // Atomics: on the multi-thread kind the two permit holders run on
+    // different workers at once, so a plain counter would itself race.
+    std::atomic<int> inside{0}, max_inside{0};
     std::vector<eddy::JoinHandle<void>> hs;
     for (int i = 0; i < 10; ++i) {
-      hs.push_back(eddy::spawn([](Semaphore& sm, int& in, int& mx) -> eddy::Task<void> {
-        auto p = co_await sm.acquire();
-        EXPECT_TRUE(p);
-        ++in;
-        if (in > mx) mx = in;
-        co_await eddy::yield_now();
-        co_await eddy::yield_now();
-        --in;
-      }(sem, inside, max_inside)));
+      hs.push_back(eddy::spawn(
+          [](Semaphore& sm, std::atomic<int>& in, std::atomic<int>& mx) -> eddy::Task<void> {
+            auto p = co_await sm.acquire();
+            EXPECT_TRUE(p);
+            int now = in.fetch_add(1) + 1;
+            int seen = mx.load();
+            while (now > seen && !mx.compare_exchange_weak(seen, now)) {
+            }
+            co_await eddy::yield_now();
+            co_await eddy::yield_now();
+            in.fetch_sub(1);
+          }(sem, inside, max_inside)));
     }
     for (auto& h : hs) EXPECT_TRUE(co_await h);
-    co_return max_inside;
+    co_return max_inside.load();
   }(s));
   EXPECT_EQ(max_seen, 2);
   EXPECT_EQ(s.available_permits(), 2u);
