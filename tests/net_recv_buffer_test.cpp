@@ -260,6 +260,58 @@ TEST_P(NetReadBufTest, OwnedAndBorrowedReadHalves) {
   }());
 }
 
+// try_read_buf never waits: nothing received is EAGAIN; bytes that arrived while the task did
+// something else are all lent without a read_buf, in order; EOF is an empty lease, every time.
+TEST_P(NetReadBufTest, TryReadBufLendsWhatArrivedWithoutWaiting) {
+  run([]() -> Task<void> {
+    auto p = co_await tcp_pair();
+    CO_ASSERT_OK(p);
+    auto& client = p->client;
+    auto& server = p->server;
+    auto none = server.try_read_buf();
+    CO_ASSERT_TRUE(!none);
+    EXPECT_EQ(none.error(), std::errc::resource_unavailable_try_again);
+
+    CO_ASSERT_OK(co_await client.write_all(std::string_view("ab")));
+    std::string got;
+    CO_ASSERT_TRUE(co_await read_buf_until(server, got, 2));  // in completion mode: the recv is armed
+    EXPECT_EQ(got, "ab");
+
+    // Two sends, the driver turning between them (in completion mode: two completions, two
+    // queued buffers); then only try_read_buf, with sleeps, until both are in.
+    CO_ASSERT_OK(co_await client.write_all(std::string_view("cd")));
+    co_await eddy::time::sleep(5ms);
+    CO_ASSERT_OK(co_await client.write_all(std::string_view("ef")));
+    got.clear();
+    int would_block = 0;
+    for (int i = 0; i < 400 && got.size() < 4; ++i) {
+      auto b = server.try_read_buf();
+      if (!b) {
+        CO_ASSERT_TRUE(b.error() == std::errc::resource_unavailable_try_again);
+        ++would_block;
+        co_await eddy::time::sleep(5ms);
+        continue;
+      }
+      CO_ASSERT_TRUE(!b->empty());
+      got += text(*b);
+    }
+    EXPECT_EQ(got, "cdef");
+    auto after = server.try_read_buf();  // all taken: would-block again, at once
+    CO_ASSERT_TRUE(!after);
+    EXPECT_EQ(after.error(), std::errc::resource_unavailable_try_again);
+
+    CO_ASSERT_OK(client.shutdown());
+    auto eof = co_await server.read_buf();
+    CO_ASSERT_OK(eof);
+    EXPECT_TRUE(eof->empty());
+    for (int i = 0; i < 2; ++i) {  // EOF stays EOF for try_read_buf too
+      auto again = server.try_read_buf();
+      CO_ASSERT_OK(again);
+      EXPECT_TRUE(again->empty());
+    }
+  }());
+}
+
 // --- completion mode: the shared pool of provided buffers ------------------------------------
 
 namespace {

@@ -8,6 +8,7 @@
 // holds, so nothing leaks.
 #include <cstddef>
 #include <new>
+#include <utility>
 
 #include "eddy/net/detail/poll_evented.hpp"
 #include "eddy/net/recv_buffer.hpp"
@@ -57,26 +58,42 @@ Result<RecvBuffer> pool_recv_buffer() noexcept {
   return RecvBuffer::from_parts(b, 0, static_cast<std::uint32_t>(kRecvBufferSize), &g_pool_lender, 0);
 }
 
+Result<std::size_t> recv_into_pool_buffer(int fd, RecvBuffer& buf) noexcept {
+  if (!buf.holds_buffer()) {
+    auto b = pool_recv_buffer();
+    if (!b) return b.error();
+    buf = std::move(*b);
+  }
+  return sys_recv(fd, MutableBuffer(buf.data(), kRecvBufferSize), 0);
+}
+
+Result<RecvBuffer> lease_of(const Result<std::size_t>& r, RecvBuffer& buf) noexcept {
+  if (!r) return r.error();
+  if (*r == 0) return RecvBuffer();  // end of stream
+  buf.truncate(*r);
+  return std::move(buf);
+}
+
+Result<RecvBuffer> PollEvented::try_read_buf() noexcept {
+  if (uring_) return uring_try_read_buf(*this);
+  RecvBuffer buf;
+  // Not known ready (or the driver is gone): would-block, as try_read says.
+  Result<std::size_t> r = try_stream(
+      Interest::READABLE, [&] { return recv_into_pool_buffer(fd_, buf); },
+      []() -> Result<std::size_t> { return io::would_block_error(); });
+  return lease_of(r, buf);
+}
+
 // poll_read's path, receiving into a pool buffer taken when the socket is ready; a read of
 // n > 0 bytes hands it over, truncated to n; otherwise it goes back to the pool here.
 Poll<Result<RecvBuffer>> PollEvented::poll_read_buf_readiness(const Waker& waker) noexcept {
   RecvBuffer buf;
   Poll<Result<std::size_t>> r = poll_stream(
       waker, io::Direction::Read, kRecvBufferSize,
-      [&]() -> Result<std::size_t> {
-        if (!buf.holds_buffer()) {
-          auto b = pool_recv_buffer();
-          if (!b) return b.error();
-          buf = std::move(*b);
-        }
-        return sys_recv(fd_, MutableBuffer(buf.data(), kRecvBufferSize), 0);
-      },
+      [&] { return recv_into_pool_buffer(fd_, buf); },
       [] { return Poll<Result<std::size_t>>(Result<std::size_t>(Error::shutdown)); });
   if (r.is_pending()) return Pending;
-  if (!*r) return Result<RecvBuffer>(r->error());
-  if (**r == 0) return Result<RecvBuffer>(RecvBuffer());
-  buf.truncate(**r);
-  return Result<RecvBuffer>(std::move(buf));
+  return lease_of(*r, buf);
 }
 
 bool PollEvented::wait_read_buf_readiness(const Waker& waker) noexcept {

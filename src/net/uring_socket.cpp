@@ -243,6 +243,17 @@ Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const Mut
 }
 io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
 
+// try_read_buf in completion mode: the queued head lent as read_buf would; with nothing queued,
+// try_read's answers (a plain recv, into a pool buffer, when no recv is armed).
+Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
+  UringSocket& s = *io.uring();
+  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
+  if (has_queued(s)) return lend_head(s);
+  RecvBuffer buf;
+  const Result<std::size_t> r = try_read_impl(io, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
+  return lease_of(r, buf);
+}
+
 // read_buf in completion mode. The first look: nothing queued, no end or error to report, and
 // the recv armed: keep the waker and wait (the whole poll would conclude the same).
 bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {

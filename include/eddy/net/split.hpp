@@ -36,6 +36,7 @@ class ReadHalf {
 
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_buf() noexcept { return s_->read_buf(); }
+  auto try_read_buf() noexcept { return s_->try_read_buf(); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }
@@ -87,6 +88,7 @@ class OwnedReadHalf {
 
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_buf() noexcept { return s_->read_buf(); }
+  auto try_read_buf() noexcept { return s_->try_read_buf(); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }

@@ -142,6 +142,14 @@ Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker
 // read_buf in epoll mode: a lease of a whole kRecvBufferSize-byte buffer from this thread's small pool
 // (net/recv_pool.cpp); given back to the pool of the thread that destroys it. Errors: ENOMEM.
 Result<RecvBuffer> pool_recv_buffer() noexcept;
+// recv into `buf`, taking a pool buffer first if it holds none (it keeps it on a would-block,
+// and gives it back when destroyed).
+Result<std::size_t> recv_into_pool_buffer(int fd, RecvBuffer& buf) noexcept;
+// A recv's result as a lease of `buf`: the error, an empty lease for 0 (end of stream), or `buf`
+// cut to the bytes received.
+Result<RecvBuffer> lease_of(const Result<std::size_t>& r, RecvBuffer& buf) noexcept;
+// try_read_buf in completion mode.
+Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept;
 
 class PollEvented {
  public:
@@ -265,6 +273,9 @@ class PollEvented {
     if (uring_) return uring_poll_read_buf(*this, waker);
     return poll_read_buf_readiness(waker);
   }
+  // read_buf without waiting (StreamBase::try_read_buf): completion mode lends a queued
+  // buffer; otherwise, as try_read, a recv into a pool buffer when the socket is known ready.
+  Result<RecvBuffer> try_read_buf() noexcept;
   // read_buf's first look (see wait_if_pending).
   bool wait_if_pending_read_buf(const Waker& waker) noexcept {
     if (uring_) return uring_wait_read_buf(*this, waker);

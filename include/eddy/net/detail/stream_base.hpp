@@ -40,6 +40,11 @@ class StreamBase {
   // lease means end of stream). No copy in io_uring completion mode: see net/recv_buffer.hpp for
   // who owns the bytes when. Mixes with read() in order. A destroyed read_buf consumed nothing.
   ReadBufAwaiter read_buf() noexcept { return ReadBufAwaiter(io_); }
+  // read_buf without waiting: a lease of bytes already received, or EAGAIN at once. Completion
+  // mode lends the next queued buffer (no syscall); epoll mode receives only if the socket is
+  // known readable, as try_read. An empty lease means end of stream. Costs no budget. A server
+  // gathers what is queued behind a read_buf's lease with it, to answer in one sendmsg.
+  Result<RecvBuffer> try_read_buf() noexcept { return io_.try_read_buf(); }
   // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
   ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
   // Reads only if the socket is known readable; otherwise (or if recv would block, which
