@@ -74,8 +74,7 @@ Result<RecvBuffer> lease_of(const Result<std::size_t>& r, RecvBuffer& buf) noexc
   return std::move(buf);
 }
 
-Result<RecvBuffer> PollEvented::try_read_buf() noexcept {
-  if (uring_) return uring_try_read_buf(*this);
+Result<RecvBuffer> PollEvented::try_read_buf_readiness() noexcept {
   RecvBuffer buf;
   // Not known ready (or the driver is gone): would-block, as try_read says.
   Result<std::size_t> r = try_stream(

@@ -243,15 +243,27 @@ Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const Mut
 }
 io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
 
-// try_read_buf in completion mode: the queued head lent as read_buf would; with nothing queued,
-// try_read's answers (a plain recv, into a pool buffer, when no recv is armed).
-Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
-  UringSocket& s = *io.uring();
+namespace {
+
+// uring_try_read_buf past its first test: lend the head, or try_read's answers (a plain recv,
+// into a pool buffer, when no recv is armed). Out of line, so that the usual would-block costs
+// no register saves.
+[[gnu::noinline]] Result<RecvBuffer> try_read_buf_slow(PollEvented& io, UringSocket& s) noexcept {
   if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (has_queued(s)) return lend_head(s);
   RecvBuffer buf;
   const Result<std::size_t> r = try_read_impl(io, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
   return lease_of(r, buf);
+}
+
+}  // namespace
+
+// try_read_buf in completion mode. The usual answer first: the armed recv owns the socket's
+// bytes and none are queued (a recv that ended, with EOF or an error, is no longer in the ring).
+Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
+  UringSocket& s = *io.uring();
+  if (s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness) return io::would_block_error();
+  return try_read_buf_slow(io, s);
 }
 
 // read_buf in completion mode. The first look: nothing queued, no end or error to report, and

@@ -275,7 +275,10 @@ class PollEvented {
   }
   // read_buf without waiting (StreamBase::try_read_buf): completion mode lends a queued
   // buffer; otherwise, as try_read, a recv into a pool buffer when the socket is known ready.
-  Result<RecvBuffer> try_read_buf() noexcept;
+  Result<RecvBuffer> try_read_buf() noexcept {
+    if (uring_) return uring_try_read_buf(*this);
+    return try_read_buf_readiness();
+  }
   // read_buf's first look (see wait_if_pending).
   bool wait_if_pending_read_buf(const Waker& waker) noexcept {
     if (uring_) return uring_wait_read_buf(*this, waker);
@@ -370,6 +373,7 @@ class PollEvented {
   // loop does not carry a second inlined copy of the read path).
   Poll<Result<RecvBuffer>> poll_read_buf_readiness(const Waker& waker) noexcept;
   bool wait_read_buf_readiness(const Waker& waker) noexcept;
+  Result<RecvBuffer> try_read_buf_readiness() noexcept;
 
   int fd_ = -1;
   // Always set while fd_ is: the driver registration, or in completion mode a detached one.
