@@ -51,7 +51,7 @@ void submit_send(UringSocket& s, const std::byte* p, std::size_t len, int flags,
   } else {
     io_uring_prep_send(sqe, s.fd, p, len, flags);
   }
-  op.seq = ++s.next_seq;
+  ++op.seq;
   op.claimed = false;
   *ticket = op.seq;
   op.set_waker(waker);
@@ -67,8 +67,8 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
                                           bool all) noexcept {
   UringSocket& s = *sp;
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
-  if (ticket == nullptr) ticket = &s.poll_ticket;
   UringSendOp& op = send_op(s);
+  if (ticket == nullptr) ticket = &op.poll_ticket;
   if (op.in_ring()) {
     // Ours, or an earlier one whose writer is gone: either way the next send waits for it.
     op.set_waker(waker);

@@ -40,7 +40,8 @@ class UringSendOp final : public io::uring::Op {
   bool owned_abandoned = false;  // its writer is gone: free `owned` at the last CQE
   int send_res = 0;              // the send's result (>= 0 or -errno), once its CQE came
   bool zc_copies = false;        // a SEND_ZC notification said "copied": SEND from now on
-  std::uint64_t seq = 0;         // the ticket of the latest submission
+  std::uint64_t seq = 0;         // the ticket of the latest submission (counts them; never 0)
+  std::uint64_t poll_ticket = 0; // the ticket of poll-style writers (poll_write)
   bool claimed = true;           // its result was taken (or dropped)
   io::IoDriverMetrics* metrics;
 
