@@ -66,7 +66,9 @@ void Handle::unpark() const noexcept {
 }
 
 Result<void> Handle::register_signal_receiver(int fd) {
-  return selector_.register_source(fd, detail::token(ReservedToken::signal), Interest::READABLE);
+  auto r = selector_.register_source(fd, detail::token(ReservedToken::signal), Interest::READABLE);
+  if (r) signals_watched_.store(true, std::memory_order_relaxed);
+  return r;
 }
 
 // --- Driver --------------------------------------------------------------------------------
@@ -209,10 +211,20 @@ void Driver::dispatch(int n, TurnReport& report, bool& ring_ready) {
 // so an empty ready list means nothing is owed; a new edge after our look wakes the epoll fd's
 // pollers, the watch among them, whose completion ends the next park.
 TurnReport Driver::turn_on_ring(uring::Ring& ring, std::optional<std::chrono::nanoseconds> max_wait) {
-  const int timeout = epoll_more_ ? 0 : timeout_ms(max_wait);
+  int timeout = epoll_more_ ? 0 : timeout_ms(max_wait);
+  // With signals watched, the wait is capped at 1 s. Valgrind (3.19) holds a signal back
+  // while a thread is in a syscall it does not know may block, io_uring_enter among them: the
+  // handler would not run, and the signal pipe's edge never come, while the driver waits here.
+  // The cap lets it in within a second; an idle runtime pays one turn a second for it.
+  if (handle_->signals_watched_.load(std::memory_order_relaxed) && (timeout < 0 || timeout > 1000)) {
+    timeout = 1000;
+  }
   TurnReport report;
   const long done = ring.park(timeout < 0 ? -1 : static_cast<long long>(timeout) * 1'000'000);
-  bool look = epoll_more_ | ring.take_epoll_signal();
+  // A park that brought nothing (its timeout, EINTR) looks at epoll too: a select is a syscall
+  // valgrind lets signals in during (see above), and after EINTR the signal pipe may hold an
+  // edge whose watch completion is still deferred work in the kernel.
+  bool look = epoll_more_ | ring.take_epoll_signal() | (done == 0);
   int select_timeout = 0;
   if (done < 0) [[unlikely]] {
     // The kernel refused the wait: sleep in epoll instead, at most 1 ms (completions do not

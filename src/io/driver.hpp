@@ -107,6 +107,8 @@ class Handle {
   std::error_code socket_refusal_;  // socket mode asked for and refused (the ring may still serve files)
   bool files_on_ring_ = false;
   bool sockets_on_ring_ = false;
+  // A signal receiver is registered (the ring-parked driver then caps its waits: Driver::turn_on_ring).
+  eddy::detail::sync::Atomic<bool> signals_watched_{false};
 };
 
 // Whether the driver carries an io_uring (files, today) beside epoll.
