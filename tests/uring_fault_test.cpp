@@ -51,7 +51,7 @@ struct SitePlan {
   std::atomic<int> calls{0};
   std::atomic<int> injected{0};
 };
-std::array<SitePlan, 4> g_sites;
+std::array<SitePlan, 5> g_sites;  // one per EnterSite
 
 int plan_hook(EnterSite site) noexcept {
   SitePlan& p = g_sites[static_cast<std::size_t>(site)];
@@ -349,6 +349,7 @@ TEST(UringFaults, TcpEchoSurvivesTransientRefusalsEverywhere) {
       FaultPlan plan;
       plan.refuse(EnterSite::submit, err, 100000, 2);      // every other submission
       plan.refuse(EnterSite::get_events, err, 100000, 3);  // every third reap
+      plan.refuse(EnterSite::park, err, 100000, 4);        // every fourth park on the ring
       std::size_t echoed = 0;
       rt->block_on([](std::size_t* out) -> Task<void> {
         auto body = [](std::size_t* out_n) -> Task<void> {
@@ -393,6 +394,7 @@ TEST(UringFaults, TcpEchoSurvivesTransientRefusalsEverywhere) {
       }(&echoed));
       EXPECT_EQ(echoed, 256u * 1024u);
       EXPECT_GT(plan.injected(EnterSite::submit), 0);
+      EXPECT_GT(plan.injected(EnterSite::park), 0);  // socket mode parks on the ring
     }
     EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
   }

@@ -66,7 +66,9 @@ void Handle::unpark() const noexcept {
 }
 
 Result<void> Handle::register_signal_receiver(int fd) {
-  return selector_.register_source(fd, detail::token(ReservedToken::signal), Interest::READABLE);
+  auto r = selector_.register_source(fd, detail::token(ReservedToken::signal), Interest::READABLE);
+  if (r) signals_watched_.store(true, std::memory_order_relaxed);
+  return r;
 }
 
 // --- Driver --------------------------------------------------------------------------------
@@ -152,31 +154,8 @@ int Driver::timeout_ms(std::optional<std::chrono::nanoseconds> d) noexcept {
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
+int Driver::select_events(int timeout, std::optional<std::chrono::nanoseconds> max_wait) {
   Handle& h = *handle_;
-  // Free what was deregistered before this turn. This is the only place a ScheduledIo the
-  // kernel may have named is freed, and no batch of tokens is being dispatched now.
-  // Model: models/readiness.pml D1 (release) at the top of the turn, D2 (select) below.
-  if (h.registrations_.needs_release()) h.registrations_.release();
-
-  // The ring: free (two loads) when it has no work. Pending submissions go to the kernel before
-  // the wait, and a completion already in the CQ (a cached read completes inside the submit)
-  // must not wait for a timeout.
-  uring::Ring* ring = h.ring_.get();
-  const bool ring_busy = ring != nullptr && ring->busy() && ring->owned_here();
-  bool ring_ready = false;
-  if (ring_busy) [[unlikely]] {
-    if (ring->has_pending()) ring->flush();
-    ring_ready = ring->cq_ready() || ring->has_failed();
-  }
-
-  int timeout = ring_ready ? 0 : timeout_ms(max_wait);
-  // The kernel refused the flush or the last reap: enter it again within 1 ms rather than sleep
-  // on completions it was never given or that it still holds (docs/io-uring.md, refusals).
-  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] {
-    timeout = 1;
-    max_wait = std::chrono::milliseconds(1);
-  }
   // The deadline is only needed to re-arm the wait after EINTR. Saturate it: a caller may pass a
   // huge wait (nanoseconds::max() for "as long as possible"), and now + that overflows.
   Clock::time_point deadline{};
@@ -184,18 +163,19 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     const auto now = Clock::now();
     deadline = *max_wait >= Clock::time_point::max() - now ? Clock::time_point::max() : now + *max_wait;
   }
-  int n;
   for (;;) {
-    n = h.selector_.select(events_.data(), static_cast<int>(events_.size()), timeout);
-    if (n >= 0) break;
+    const int n = h.selector_.select(events_.data(), static_cast<int>(events_.size()), timeout);
+    if (n >= 0) return n;
     if (errno != EINTR) eddy::detail::fatal("unexpected error when polling the I/O driver", errno);
     if (timeout > 0) {
       const auto left = deadline - Clock::now();
       timeout = left <= Clock::duration::zero() ? 0 : timeout_ms(left);
     }
   }
+}
 
-  TurnReport report;
+void Driver::dispatch(int n, TurnReport& report, bool& ring_ready) {
+  Handle& h = *handle_;
   for (int i = 0; i < n; ++i) {
     const auto& ev = events_[static_cast<std::size_t>(i)];
     const std::uint64_t token = DefaultSelector::token_of(ev);
@@ -223,6 +203,86 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     ++report.events;
   }
   h.metrics_.incr_ready_count_by(report.events);
+}
+
+// Parking on the ring. The order of a turn stays: release, then wait, then readiness events
+// (looked at only when the ring's watch of the epoll fd fired, or the last look filled
+// events_), then completions (reaped inside park). Every epoll registration is edge-triggered,
+// so an empty ready list means nothing is owed; a new edge after our look wakes the epoll fd's
+// pollers, the watch among them, whose completion ends the next park.
+TurnReport Driver::turn_on_ring(uring::Ring& ring, std::optional<std::chrono::nanoseconds> max_wait) {
+  int timeout = epoll_more_ ? 0 : timeout_ms(max_wait);
+  // With signals watched, the wait is capped at 1 s. Valgrind (3.19) holds a signal back
+  // while a thread is in a syscall it does not know may block, io_uring_enter among them: the
+  // handler would not run, and the signal pipe's edge never come, while the driver waits here.
+  // The cap lets it in within a second; an idle runtime pays one turn a second for it.
+  if (handle_->signals_watched_.load(std::memory_order_relaxed) && (timeout < 0 || timeout > 1000)) {
+    timeout = 1000;
+  }
+  TurnReport report;
+  const long done = ring.park(timeout < 0 ? -1 : static_cast<long long>(timeout) * 1'000'000);
+  // A park that brought nothing (its timeout, EINTR) looks at epoll too: a select is a syscall
+  // valgrind lets signals in during (see above), and after EINTR the signal pipe may hold an
+  // edge whose watch completion is still deferred work in the kernel.
+  bool look = epoll_more_ | ring.take_epoll_signal() | (done == 0);
+  int select_timeout = 0;
+  if (done < 0) [[unlikely]] {
+    // The kernel refused the wait: sleep in epoll instead, at most 1 ms (completions do not
+    // reach epoll now), so a kernel that keeps refusing is retried, not spun on.
+    select_timeout = timeout < 0 || timeout > 1 ? 1 : timeout;
+    max_wait = std::chrono::milliseconds(select_timeout);
+    look = true;
+  } else {
+    report.completions = static_cast<std::size_t>(done);
+  }
+  bool ring_ready = false;
+  if (look) {
+    const int n = select_events(select_timeout, max_wait);
+    epoll_more_ = n == static_cast<int>(events_.size());
+    dispatch(n, report, ring_ready);
+  }
+  // Receive buffers lent to RecvBuffers and returned on other threads (their return wrote the
+  // ring's eventfd, which is in the epoll set): back to the kernel for the starved recvs.
+  if (ring_ready) [[unlikely]] ring.take_lease_returns();
+  return report;
+}
+
+TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
+  Handle& h = *handle_;
+  // Free what was deregistered before this turn. This is the only place a ScheduledIo the
+  // kernel may have named is freed, and no batch of tokens is being dispatched now.
+  // Model: models/readiness.pml D1 (release) at the top of the turn, D2 (select) below.
+  if (h.registrations_.needs_release()) h.registrations_.release();
+
+  // The ring: free (two loads) when it has no work. Pending submissions go to the kernel before
+  // the wait, and a completion already in the CQ (a cached read completes inside the submit)
+  // must not wait for a timeout.
+  uring::Ring* ring = h.ring_.get();
+  if (ring != nullptr && h.sockets_on_ring_) [[unlikely]] {
+    // Socket mode parks on the ring once the owner thread has it watch the epoll fd.
+    if (!watch_tried_ && ring->owned_here()) {
+      watch_tried_ = true;
+      (void)ring->watch_epoll(h.selector_.fd());
+    }
+    if (ring->watching() && ring->is_open() && ring->owned_here()) return turn_on_ring(*ring, max_wait);
+  }
+  const bool ring_busy = ring != nullptr && ring->busy() && ring->owned_here();
+  bool ring_ready = false;
+  if (ring_busy) [[unlikely]] {
+    if (ring->has_pending()) ring->flush();
+    ring_ready = ring->cq_ready() || ring->has_failed();
+  }
+
+  int timeout = ring_ready ? 0 : timeout_ms(max_wait);
+  // The kernel refused the flush or the last reap: enter it again within 1 ms rather than sleep
+  // on completions it was never given or that it still holds (docs/io-uring.md, refusals).
+  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] {
+    timeout = 1;
+    max_wait = std::chrono::milliseconds(1);
+  }
+  const int n = select_events(timeout, max_wait);
+  TurnReport report;
+  dispatch(n, report, ring_ready);
   // Receive buffers lent to RecvBuffers and returned on other threads (their return wrote the
   // eventfd): back to the kernel before the reap, so that starved recvs can re-arm.
   if (ring_ready && ring != nullptr) [[unlikely]] ring->take_lease_returns();

@@ -107,6 +107,8 @@ class Handle {
   std::error_code socket_refusal_;  // socket mode asked for and refused (the ring may still serve files)
   bool files_on_ring_ = false;
   bool sockets_on_ring_ = false;
+  // A signal receiver is registered (the ring-parked driver then caps its waits: Driver::turn_on_ring).
+  eddy::detail::sync::Atomic<bool> signals_watched_{false};
 };
 
 // Whether the driver carries an io_uring (files, today) beside epoll.
@@ -152,10 +154,19 @@ class Driver {
 
  private:
   Driver(std::shared_ptr<Handle> handle, std::size_t nevents);
+  // A turn that parks on the ring rather than in epoll (socket mode, once the ring watches the
+  // epoll fd: uring::Ring::watch_epoll).
+  TurnReport turn_on_ring(uring::Ring& ring, std::optional<std::chrono::nanoseconds> max_wait);
+  // select() with EINTR retried for the time left; the number of events.
+  int select_events(int timeout, std::optional<std::chrono::nanoseconds> max_wait);
+  // Dispatches the first `n` events; `ring_ready` is set when the ring's eventfd fired.
+  void dispatch(int n, TurnReport& report, bool& ring_ready);
 
   std::shared_ptr<Handle> handle_;
   std::vector<detail::DefaultSelector::Event> events_;
   bool is_shutdown_ = false;
+  bool watch_tried_ = false;  // watch_epoll was asked (once: a refusal leaves the driver on epoll)
+  bool epoll_more_ = false;   // parking on the ring: the last select filled events_, look again
 };
 
 }  // namespace eddy::io

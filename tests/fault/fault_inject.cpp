@@ -277,9 +277,10 @@ ssize_t write(int fd, const void* buf, size_t n) {
 }
 
 // Asked by eddy's ring before it enters the kernel (site: 0 submit, 1 get_events, 2 wait_cqe,
-// 3 register). Returns 0 (go ahead) or the errno to fail with; the ring then makes no call.
+// 3 register, 4 park). Returns 0 (go ahead) or the errno to fail with; the ring then makes no
+// call. Registrations are left alone.
 int eddy_fault_io_uring_enter(int site) {
-  if (!g_cfg.enabled || site < 0 || site > 2) return 0;
+  if (!g_cfg.enabled || site < 0 || site == 3 || site > 4) return 0;
   g_calls[kUringEnter].fetch_add(1, std::memory_order_relaxed);
   if (draw() >= g_cfg.threshold) return 0;
   const std::uint64_t pick = draw() >> 8;

@@ -20,6 +20,7 @@ enum class EnterSite : int {
   get_events = 1,  // io_uring_get_events (Ring::drain, and the CQ-overflow flush in reap)
   wait_cqe = 2,    // io_uring_wait_cqe (Ring::shutdown)
   register_ = 3,   // io_uring_register: enable rings (claim), eventfd, provided-buffer ring
+  park = 4,        // io_uring_wait_cqe_timeout (Ring::park: the driver parking on the ring)
 };
 
 // Returns 0 or an errno; called on the ring's owner thread. Must not call back into eddy.

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,7 +136,11 @@ std::error_code Ring::enable_sockets(const Config& config) {
   return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);
 }
 
-Ring::~Ring() { close_ring(); }
+Ring::~Ring() {
+  close_ring();
+  // The kernel is done with the ring: the watch (which only it could have completed) can go.
+  if (watch_) watch_->ring_ref_.reset();
+}
 
 void Ring::close_ring() noexcept {
   if (ring_made_) {
@@ -298,7 +303,7 @@ std::size_t Ring::reap() {
     failed_head_ = op->failed_next_;
     if (failed_head_ == nullptr) failed_tail_ = nullptr;
     op->failed_next_ = nullptr;
-    ++completed;
+    if (op != watch_.get()) ++completed;
     finish(*op, -op->failed_errno_, 0);
   }
   for (;;) {
@@ -322,7 +327,7 @@ std::size_t Ring::reap() {
         w.wake();
         continue;
       }
-      ++completed;
+      if (op != watch_.get()) ++completed;
       finish(*op, cqe->res, cqe->flags);
     }
     io_uring_cq_advance(&ring_, seen);
@@ -357,9 +362,95 @@ int Ring::get_events() noexcept {
   return rc;
 }
 
+// The epoll watch: a multishot poll of the driver's epoll fd. Each CQE says "epoll has
+// something" (or, with an error, "look anyway"); its last CQE (ended by the kernel, or
+// cancelled at shutdown) leaves it to be re-armed by the next park.
+class EpollWatch final : public Op {
+ public:
+  explicit EpollWatch(Ring& ring) noexcept : ring_(ring) {}
+
+ protected:
+  void on_cqe(int /*res*/, unsigned /*flags*/, bool more) noexcept override {
+    ring_.epoll_signal_ = true;
+    if (!more) ring_.watch_armed_ = false;
+  }
+
+ private:
+  Ring& ring_;
+};
+
+bool Ring::watch_epoll(int epoll_fd) noexcept {
+  // Without EXT_ARG (5.11) a timed wait would need a timeout SQE of liburing's own.
+  if (shared_ || !open_ || watch_ || !owned_here() || (ring_.features & IORING_FEAT_EXT_ARG) == 0) return false;
+  if (injected_fault(EnterSite::register_) != 0) return false;
+  if (io_uring_unregister_eventfd(&ring_) < 0) return false;
+  watch_ = std::make_shared<EpollWatch>(*this);
+  watch_fd_ = epoll_fd;
+  arm_watch();
+  return true;
+}
+
+// prepare() for the watch, minus the metrics: the watch is the driver's, not an operation of
+// the program's, so the submitted/completed/in-flight counters never see it.
+void Ring::arm_watch() noexcept {
+  io_uring_sqe* sqe = get_sqe();
+  watch_->done_ = false;
+  watch_->cancel_sent_ = false;
+  watch_->ring_ref_ = watch_;
+  ++in_flight_;
+  watch_armed_ = true;
+  if (sqe == nullptr) [[unlikely]] {
+    // Refused: the watch completes with the errno at the next reap (setting the epoll signal,
+    // so the driver looks at epoll), and the park after that arms it again.
+    queue_failed(*watch_, refusal_);
+    return;
+  }
+  io_uring_prep_poll_multishot(sqe, watch_fd_, POLLIN);
+  io_uring_sqe_set_data(sqe, watch_.get());
+  ++pending_;
+}
+
+long Ring::park(long long timeout_ns) {
+  if (open_ && !watch_armed_) arm_watch();
+  submit_pending(kTurnAttempts);
+  // Refused ops complete at the reap below; CQEs may already wait: no sleeping then.
+  if (failed_head_ != nullptr || must_retry() || io_uring_cq_ready(&ring_) != 0) timeout_ns = 0;
+  __kernel_timespec ts{};
+  __kernel_timespec* tsp = nullptr;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = timeout_ns / 1'000'000'000;
+    ts.tv_nsec = timeout_ns % 1'000'000'000;
+    tsp = &ts;
+  }
+  events_owed_ = false;
+  const int fault = injected_fault(EnterSite::park);
+  io_uring_cqe* cqe = nullptr;
+  // With DEFER_TASKRUN, entering to wait runs the deferred completion work: even a zero
+  // timeout brings in what is ready.
+  const int rc = fault != 0 ? -fault : io_uring_wait_cqe_timeout(&ring_, &cqe, tsp);
+  const bool refused = rc < 0 && rc != -ETIME && rc != -EINTR;
+  if (refused) [[unlikely]] {
+    events_owed_ = true;  // the completions stay with the kernel: the driver comes back soon
+    refusal_ = -rc;
+  }
+  const std::size_t n = reap();
+  return refused ? -1 : static_cast<long>(n);
+}
+
 void Ring::shutdown() {
   if (!open_) {
     close_ring();
+    return;
+  }
+  if (!shared_ && claimed_.load(std::memory_order_acquire) && owner_ != &tl_thread_tag && watch_armed_ &&
+      in_flight_ == 1 && cancels_ == 0 && failed_head_ == nullptr) {
+    // Only the epoll watch is in flight: a poll names no memory of ours (the kernel holds the
+    // epoll fd, and the op only as a tag), so the ring may close without its last CQE.
+    close_ring();
+    in_flight_ = 0;
+    pending_ = 0;
+    watch_armed_ = false;
+    watch_->ring_ref_.reset();
     return;
   }
   if (!shared_ && claimed_.load(std::memory_order_acquire) && owner_ != &tl_thread_tag &&

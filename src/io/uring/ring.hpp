@@ -146,6 +146,27 @@ class Ring {
   // any thread if the ring was never claimed). Idempotent.
   void shutdown();
 
+  // Parking on the ring (docs/io-uring.md, "Parking"). Owner thread only.
+  //
+  // watch_epoll: the driver's epoll fd joins the ring as a multishot poll and the ring's eventfd
+  // is unregistered (else each completion would signal the eventfd, which is in the epoll set,
+  // whose poll completion would signal it again). From then on the driver parks in park(): one
+  // io_uring_enter waits for a completion, runs the kernel's deferred work and brings the CQEs,
+  // where parking in epoll_wait took that call and an io_uring_enter. False (nothing changed)
+  // when the kernel refuses the unregister or the ring is not an owner-mode one.
+  bool watch_epoll(int epoll_fd) noexcept;
+  bool watching() const noexcept { return watch_ != nullptr; }
+  // Flushes, then waits up to `timeout_ns` (< 0: no limit; 0: no wait) for one completion, and
+  // reaps. Returns the ops completed, or -1 when the kernel refused the wait (the caller then
+  // sleeps elsewhere, at most 1 ms: see Driver::turn). A completion of the epoll watch sets the
+  // flag take_epoll_signal() returns; the watch is re-armed here if the kernel ended it.
+  long park(long long timeout_ns);
+  bool take_epoll_signal() noexcept {
+    const bool s = epoll_signal_;
+    epoll_signal_ = false;
+    return s;
+  }
+
  private:
   Ring(IoDriverMetrics& metrics) noexcept : metrics_(metrics) {}
   // An SQE, flushing a full SQ first; null when the kernel keeps refusing to take it.
@@ -161,6 +182,8 @@ class Ring {
   int get_events() noexcept;
   std::size_t reap();
   void close_ring() noexcept;
+  void arm_watch() noexcept;
+  friend class EpollWatch;
 
   static constexpr std::uint64_t kCancelTag = 0;
 
@@ -189,6 +212,12 @@ class Ring {
   Op* failed_tail_ = nullptr;
   int refusal_ = 0;           // the errno of the last refused submission
   bool events_owed_ = false;  // the last get_events was refused
+  // Parking on the ring: the epoll watch (an Op held here and, while armed, by the ring too),
+  // whether it is in the ring, and whether it completed since the driver last looked.
+  std::shared_ptr<Op> watch_;
+  int watch_fd_ = -1;
+  bool watch_armed_ = false;
+  bool epoll_signal_ = false;
   // What prepare() hands out when no SQE can be had (raw bytes: the struct ends in a
   // zero-size array, which may not be a member).
   alignas(io_uring_sqe) unsigned char scratch_[sizeof(io_uring_sqe)] = {};
