@@ -221,10 +221,11 @@ TurnReport Driver::turn_on_ring(uring::Ring& ring, std::optional<std::chrono::na
   }
   TurnReport report;
   const long done = ring.park(timeout < 0 ? -1 : static_cast<long long>(timeout) * 1'000'000);
-  // A park that brought nothing (its timeout, EINTR) looks at epoll too: a select is a syscall
-  // valgrind lets signals in during (see above), and after EINTR the signal pipe may hold an
-  // edge whose watch completion is still deferred work in the kernel.
-  bool look = epoll_more_ | ring.take_epoll_signal() | (done == 0);
+  // A park that waited and brought nothing (its timeout, EINTR) looks at epoll too: a select
+  // is a syscall valgrind lets signals in during (see above), and after EINTR the signal pipe
+  // may hold an edge whose watch completion is still deferred work in the kernel. (Not after a
+  // poll without waiting: the scheduler's maintenance polls would pay a second syscall.)
+  bool look = epoll_more_ | ring.take_epoll_signal() | (done == 0 && timeout != 0);
   int select_timeout = 0;
   if (done < 0) [[unlikely]] {
     // The kernel refused the wait: sleep in epoll instead, at most 1 ms (completions do not
