@@ -10,8 +10,8 @@
  * Actors: the kernel side (each edge of an edge-triggered registration: the item joins epoll's
  * ready list and the epoll fd's pollers are woken, the watch among them, whose wake-up becomes a
  * CQE, as deferred task work that the driver's next io_uring_enter runs; and at most once the
- * kernel ending the multishot watch, with a last CQE), and the driver (W1 arm the watch if it is
- * not armed, W2 wait for a CQE unless the last look was full, W3 reap, W4 look: epoll_wait with
+ * kernel ending the multishot watch, with a last CQE), and the driver (P1 arm the watch if it is
+ * not armed, P2 wait for a CQE unless the last look was full, P3 reap, P4 look: epoll_wait with
  * timeout 0 takes at most K events and dispatches them).
  *
  * The kernel facts the argument rests on, modelled as steps: an edge wakes the epoll fd's
@@ -21,7 +21,7 @@
  * reports it.
  *
  * Property: no lost wake-up. Every edge is dispatched, and the driver never blocks for ever in
- * W2 (an invalid end state) while an event waits in the ready list.
+ * P2 (an invalid end state) while an event waits in the ready list.
  *
  * Broken variants (scripts/models expects a counterexample from each):
  *   -DNO_MORE       the driver looks only when the watch completed, not after a full look
@@ -65,7 +65,7 @@ active proctype driver() {
   do
   :: handled == EDGES -> break
   :: else ->
-     /* W1: Ring::park arms the watch first when it is not in the ring */
+     /* P1: Ring::park arms the watch first when it is not in the ring */
      atomic {
        if
 #ifndef NO_REARM
@@ -83,14 +83,14 @@ active proctype driver() {
        :: else -> skip
        fi
      }
-     /* W2: io_uring_wait_cqe_timeout; timeout 0 after a full look (epoll_more_) */
+     /* P2: io_uring_wait_cqe_timeout; timeout 0 after a full look (epoll_more_) */
      if
      :: more -> skip
      :: else -> cqe > 0
      fi;
-     /* W3: reap every CQE there is (the watch's set the epoll signal) */
+     /* P3: reap every CQE there is (the watch's set the epoll signal) */
      atomic { signal = (cqe > 0); cqe = 0 }
-     /* W4: look at epoll when the watch completed or the last look was full */
+     /* P4: look at epoll when the watch completed or the last look was full */
 #ifndef NO_MORE
      if
      :: more || signal ->

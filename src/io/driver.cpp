@@ -237,7 +237,7 @@ TurnReport Driver::turn_on_ring(uring::Ring& ring, std::optional<std::chrono::na
     report.completions = static_cast<std::size_t>(done);
   }
   bool ring_ready = false;
-  if (look) {
+  if (look) {  // Model: models/ring_park.pml P4 (a full look means another at once)
     const int n = select_events(select_timeout, max_wait);
     epoll_more_ = n == static_cast<int>(events_.size());
     dispatch(n, report, ring_ready);

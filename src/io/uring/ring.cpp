@@ -411,6 +411,8 @@ void Ring::arm_watch() noexcept {
 }
 
 long Ring::park(long long timeout_ns) {
+  // Model: models/ring_park.pml P1 (arming polls the epoll fd's mask at once), P2 (the wait),
+  // P3 (the reap).
   if (open_ && !watch_armed_) arm_watch();
   submit_pending(kTurnAttempts);
   // Refused ops complete at the reap below; CQEs may already wait: no sleeping then.
