@@ -48,6 +48,7 @@
 #include <optional>
 #include <thread>
 #include <vector>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -174,6 +175,72 @@ eddy::Task<void> serve_stealing(eddy::net::TcpStream stream) {
 
 bool g_stealing = false;  // set before the runtime starts: --mode steal
 
+// --lazy (one current-thread runtime): a connection waiting for bytes holds no task, so no
+// coroutine frame; what it holds is its stream (a heap block of 56 bytes), a slot in this
+// thread's table and, in completion mode, the socket's completion state. It waits through
+// poll_read_buf with a waker of its own (Waker::from_raw) whose data is the connection's fd:
+// waking it spawns a short task, burst(), that echoes what is queued and parks the connection
+// again. The fd, not a pointer, is the key, so a wake that comes late (the connection already
+// running, or closed and its fd reused) finds no connection or a live one: at worst a poll
+// that finds nothing. The cost is a spawn per burst of messages.
+namespace lazy {
+
+struct Conn {
+  explicit Conn(eddy::net::TcpStream s) noexcept : stream(std::move(s)) { ++g_open; }
+  ~Conn() { --g_open; }
+  eddy::net::TcpStream stream;
+};
+
+// This thread's waiting connections, by fd. A connection is owned here while it waits, and by
+// its burst() task while that runs.
+thread_local std::vector<Conn*> t_idle;
+
+eddy::Task<void> burst(std::unique_ptr<Conn> c);
+
+void* key(int fd) noexcept { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(fd)); }
+
+void wake(void* data) noexcept {
+  const auto fd = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(data));
+  if (fd >= t_idle.size() || t_idle[fd] == nullptr) return;  // running already, or closed
+  std::unique_ptr<Conn> c(std::exchange(t_idle[fd], nullptr));
+  eddy::spawn(burst(std::move(c))).detach();
+}
+void* clone(void* data) noexcept { return data; }
+void drop(void* /*data*/) noexcept {}
+constexpr eddy::WakerVTable kWaker{&clone, &wake, &wake, &drop};
+
+// Echoes what is queued, then parks the connection (ends with it idle in t_idle, or closed).
+eddy::Task<void> burst(std::unique_ptr<Conn> c) {
+  const int fd = c->stream.fd();
+  const auto slot = static_cast<std::size_t>(fd);
+  for (;;) {
+    // In the table during the poll: a wake from inside it (the budget spent) finds the
+    // connection there and spawns the next burst, which then owns it.
+    if (t_idle.size() <= slot) t_idle.resize(slot + 1, nullptr);
+    Conn* raw = c.release();
+    t_idle[slot] = raw;
+    auto p = raw->stream.poll_read_buf(eddy::Waker::from_raw(key(fd), &kWaker));
+    if (p.is_pending()) co_return;  // waiting (or already handed to the next burst)
+    c.reset(std::exchange(t_idle[slot], nullptr));
+    auto& b = *p;
+    if (!b || b->empty()) co_return;  // error, or the peer closed its side: `c` closes it
+    Echoed e = echo_lease(c->stream, *b);
+    if (!e.ok) co_return;
+    if (e.rest && !co_await send_rest(c->stream, std::move(e))) co_return;
+  }
+}
+
+// After block_on, before the runtime is destroyed, on the thread that ran it: closes every
+// waiting connection (a running one is closed with its task, when the runtime is destroyed).
+// Closing a stream drops the waker it kept.
+void close_idle() {
+  for (Conn*& c : t_idle) delete std::exchange(c, nullptr);
+}
+
+}  // namespace lazy
+
+bool g_lazy = false;  // set before the runtime starts: --lazy
+
 // Accepts until aborted. On EMFILE/ENFILE (out of file descriptors) accept4 fails and the
 // pending connection stays in the kernel's backlog; retrying at once would spin, since the
 // listener stays readable. So it backs off for 100 ms (connections may close meanwhile) and
@@ -195,7 +262,9 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
     }
     auto& stream = accepted->first;
     (void)stream.set_nodelay(true);  // echoes are small: send them now, no Nagle delay
-    if (owned) {
+    if (g_lazy) {
+      eddy::spawn(lazy::burst(std::make_unique<lazy::Conn>(std::move(stream)))).detach();
+    } else if (owned) {
       eddy::spawn(serve_owned(std::move(stream))).detach();
     } else {
       eddy::spawn(g_stealing ? serve_stealing(std::move(stream)) : serve(std::move(stream))).detach();
@@ -206,7 +275,7 @@ eddy::Task<void> accept_loop(eddy::net::TcpListener& listener) {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--port N] [--addr IP] [--threads N [--mode steal|per-core]]\n"
-               "          [--backend epoll|uring|auto] [--uring-buffers N] [--metrics]\n"
+               "          [--backend epoll|uring|auto] [--uring-buffers N] [--lazy] [--metrics]\n"
                "  port 0 = pick a free one; default 127.0.0.1:0\n"
                "  --threads N: N threads (0: one per CPU); without it, one current-thread runtime\n"
                "  --mode steal: one multi-thread (work-stealing) runtime with N workers (default)\n"
@@ -214,6 +283,7 @@ int usage(const char* argv0) {
                "  --backend: TCP on epoll readiness, on io_uring completion (fails if refused), or\n"
                "             io_uring when the kernel allows it (auto, the default)\n"
                "  --uring-buffers N: provided 4 KiB receive buffers shared by all connections (1024)\n"
+               "  --lazy: a waiting connection holds no task (one current-thread runtime only)\n"
                "  --metrics: print the scheduler's counters at exit\n",
                argv0);
   return 2;
@@ -426,6 +496,8 @@ int main(int argc, char** argv) {
       const long n = std::strtol(argv[++i], &end, 10);
       if (*end != '\0' || n < 1 || n > 32768 || (n & (n - 1)) != 0) return usage(argv[0]);
       uring_buffers = static_cast<unsigned>(n);
+    } else if (a == "--lazy") {
+      g_lazy = true;
     } else if (a == "--metrics") {
       metrics = true;
     } else if (a == "--mode" && i + 1 < argc) {
@@ -441,6 +513,7 @@ int main(int argc, char** argv) {
     }
   }
   const std::string addr = ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
+  if (g_lazy && (threads >= 0 || per_core)) return usage(argv[0]);
   if (per_core) {
     if (threads < 0) return usage(argv[0]);
     const std::size_t n = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<std::size_t>(threads);
@@ -457,6 +530,8 @@ int main(int argc, char** argv) {
   }
   const int rc = rt->block_on(run(addr, nullptr, true, announce));
   shutting_down();
+  // The waiting --lazy connections, on this thread (their ring's owner) while the runtime lives.
+  lazy::close_idle();
   if (metrics) print_metrics(rt->handle().metrics(), "");
   return rc;
 }

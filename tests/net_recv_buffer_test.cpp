@@ -20,6 +20,7 @@
 #include "eddy/time/timeout.hpp"
 #include "eddy/yield_now.hpp"
 #include "support/net_test_util.hpp"
+#include "support/test_waker.hpp"
 
 using eddy::Task;
 using eddy::net::ConstBuffer;
@@ -27,6 +28,7 @@ using eddy::net::MutableBuffer;
 using eddy::net::RecvBuffer;
 using eddy::net::TcpStream;
 using eddy_test::run;
+using eddy_test::TestWaker;
 using eddy_test::tcp_pair;
 using namespace std::chrono_literals;
 
@@ -309,6 +311,46 @@ TEST_P(NetReadBufTest, TryReadBufLendsWhatArrivedWithoutWaiting) {
       CO_ASSERT_OK(again);
       EXPECT_TRUE(again->empty());
     }
+  }());
+}
+
+// poll_read_buf with a waker of the caller's own (no task waits): Pending keeps the waker, the
+// bytes' arrival wakes it, and the next poll lends them; at end of stream an empty lease.
+TEST_P(NetReadBufTest, PollReadBufWakesACallersWakerThenLends) {
+  run([]() -> Task<void> {
+    auto p = co_await tcp_pair();
+    CO_ASSERT_OK(p);
+    auto& server = p->server;
+    TestWaker w;
+    auto first = server.poll_read_buf(w.waker());
+    CO_ASSERT_TRUE(first.is_pending());
+    CO_ASSERT_OK(co_await p->client.write_all(std::string_view("wake")));
+    for (int i = 0; i < 1000 && w.woken() == 0; ++i) co_await eddy::time::sleep(1ms);
+    CO_ASSERT_TRUE(w.woken() > 0);
+    std::string got;
+    for (int i = 0; i < 1000 && got.size() < 4; ++i) {
+      auto r = server.poll_read_buf(w.waker());
+      if (r.is_pending()) {
+        co_await eddy::time::sleep(1ms);
+        continue;
+      }
+      CO_ASSERT_OK(*r);
+      CO_ASSERT_TRUE(!(*r)->empty());
+      got += text(**r);
+    }
+    EXPECT_EQ(got, "wake");
+    CO_ASSERT_OK(p->client.shutdown());
+    for (int i = 0; i < 1000; ++i) {
+      auto r = server.poll_read_buf(w.waker());
+      if (r.is_pending()) {
+        co_await eddy::time::sleep(1ms);
+        continue;
+      }
+      CO_ASSERT_OK(*r);
+      EXPECT_TRUE((*r)->empty());
+      co_return;
+    }
+    ADD_FAILURE() << "no end of stream";
   }());
 }
 

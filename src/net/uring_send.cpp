@@ -148,8 +148,8 @@ Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
   if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (s.send && s.send->in_ring()) return io::would_block_error();
   // No send in the ring: a direct send keeps the byte order.
-  if (!s.readiness) return send();
-  return s.readiness->try_io(Interest::WRITABLE, send);
+  if (!s.readiness()) return send();
+  return s.readiness()->try_io(Interest::WRITABLE, send);
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ void arm_recv_and_wait(const std::shared_ptr<UringSocket>& sp, const Waker& wake
   if (!s.in_ring()) {
     if (s.nobufs) [[unlikely]] {
       if (s.bufs->free_count() == 0) {
-        s.bufs->wait_for_buffer(waker, s.starved_gen, s.starved_idx);
+        UringSocketRare& r = s.rare_state();
+        s.bufs->wait_for_buffer(waker, r.starved_gen, r.starved_idx);
         return;
       }
       s.nobufs = false;
@@ -105,8 +106,9 @@ void arm_recv_and_wait(const std::shared_ptr<UringSocket>& sp, const Waker& wake
 
 UringSocket::~UringSocket() {
   // Only reached once no ring reference is left: every accepted fd nobody took is closed here.
-  if (accepted) {
-    for (std::size_t i = accepted->head; i < accepted->fds.size(); ++i) ::close(accepted->fds[i]);
+  if (rare) {
+    const AcceptQueue& q = rare->accepted;
+    for (std::size_t i = q.head; i < q.fds.size(); ++i) ::close(q.fds[i]);
   }
 }
 
@@ -118,7 +120,7 @@ namespace {
     if (s.detached) {
       ::close(res);
     } else {
-      s.accepted->fds.push_back(res);
+      s.rare->accepted.fds.push_back(res);
     }
   } else if (res != -ECANCELED && res != -ECONNABORTED && res != -EINTR && !s.detached) {
     s.err = -res;  // EMFILE, ENFILE, ENOBUFS, ENOMEM...: for the next accept to report
@@ -212,13 +214,13 @@ Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer
   if (s.err != 0) return errno_code(s.err);
   if (s.eof) return std::size_t{0};
   if (!s.in_ring()) {
-    if (!s.readiness) return recv();
-    return s.readiness->try_io(Interest::READABLE, recv);
+    if (!s.readiness()) return recv();
+    return s.readiness()->try_io(Interest::READABLE, recv);
   }
   // The ring owns the socket's bytes; they show up in the queue after the next turn.
-  if (!s.readiness) return io::would_block_error();
+  if (!s.readiness()) return io::would_block_error();
   // Clears the readiness (a would-block in try_io), so readable() waits for the next edge.
-  return s.readiness->try_io(Interest::READABLE, []() -> Result<std::size_t> { return io::would_block_error(); });
+  return s.readiness()->try_io(Interest::READABLE, []() -> Result<std::size_t> { return io::would_block_error(); });
 }
 
 }  // namespace
@@ -241,7 +243,7 @@ Result<std::size_t> uring_try_read(PollEvented& io, MutableBuffer buf) noexcept 
 Result<std::size_t> uring_try_read_vectored(PollEvented& io, std::span<const MutableBuffer> bufs) noexcept {
   return try_read_impl(io, bufs, [&] { return sys_recv_vectored(io.fd(), bufs, 0); });
 }
-io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness.get(); }
+io::Registration* uring_readiness(const UringSocket& s) noexcept { return s.readiness(); }
 
 namespace {
 
@@ -262,7 +264,7 @@ namespace {
 // bytes and none are queued (a recv that ended, with EOF or an error, is no longer in the ring).
 Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
   UringSocket& s = *io.uring();
-  if (s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness) return io::would_block_error();
+  if (s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness()) return io::would_block_error();
   return try_read_buf_slow(io, s);
 }
 
@@ -293,7 +295,7 @@ Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
   UringSocket& s = *sp;
   if (!s.ring->owned_here()) return Result<int>(not_owner());
-  AcceptQueue& q = *s.accepted;
+  AcceptQueue& q = s.rare->accepted;
   if (q.head < q.fds.size() || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
     if (q.head < q.fds.size()) {
@@ -316,9 +318,9 @@ Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, cons
 
 void uring_close(UringSocket& s) noexcept {
   s.detached = true;
-  if (s.readiness) {
-    (void)s.readiness->deregister(s.fd);  // before the fd is closed (PollEvented::close)
-    s.readiness.reset();
+  if (io::Registration* r = s.readiness()) {
+    (void)r->deregister(s.fd);  // before the fd is closed (PollEvented::close)
+    s.rare->readiness.reset();
   }
   s.clear_waker();
   if (s.send) s.send->clear_waker();
@@ -380,10 +382,10 @@ Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, bool list
 }
 
 Result<void> PollEvented::register_late() noexcept {
-  if (uring_->readiness) return {};
+  if (uring_->readiness()) return {};
   auto reg = io::Registration::create(reg_->handle(), fd_, Interest::READABLE | Interest::WRITABLE);
   if (!reg) return reg.error();
-  uring_->readiness = std::make_unique<io::Registration>(std::move(*reg));
+  uring_->rare_state().readiness = std::make_unique<io::Registration>(std::move(*reg));
   return {};
 }
 

@@ -41,20 +41,39 @@
 
 namespace eddy::net::detail {
 
-// A listener's accepted fds not yet taken, oldest at `head` (streams have none: a pointer).
+// A listener's accepted fds not yet taken, oldest at `head`.
 struct AcceptQueue {
   std::vector<int> fds;
   std::size_t head = 0;
+};
+
+// What few sockets need, made on first need in a block of its own (UringSocket::rare_state),
+// so that an idle stream does not carry it: a listener's queue (made with the listener), the
+// late epoll registration, and the slot of a recv waiting for a provided buffer.
+struct UringSocketRare {
+  AcceptQueue accepted;  // listener only
+  // The epoll registration made when the socket's readiness is first asked for (null before):
+  // readiness waits only; its bytes still come through the ring.
+  std::unique_ptr<io::Registration> readiness;
+  // recv: the BufRing wait slot of a recv that ended with ENOBUFS (see `nobufs`).
+  std::uint32_t starved_gen = 0;
+  std::uint32_t starved_idx = 0;
 };
 
 class UringSocket final : public io::uring::Op {
  public:
   UringSocket(io::uring::Ring& r, int socket_fd, bool is_listener)
       : fd(socket_fd), ring(&r), bufs(r.buffers()), listener(is_listener) {
-    if (listener) accepted = std::make_unique<AcceptQueue>();
+    if (listener) rare = std::make_unique<UringSocketRare>();
   }
   ~UringSocket() override;
   bool in_ring() const noexcept { return Op::in_ring(); }
+  // The late epoll registration, or null.
+  io::Registration* readiness() const noexcept { return rare ? rare->readiness.get() : nullptr; }
+  UringSocketRare& rare_state() {
+    if (!rare) rare = std::make_unique<UringSocketRare>();
+    return *rare;
+  }
 
   // First: it fills Op's tail padding (Op is not a POD, so a derived class may use it).
   int fd;
@@ -64,20 +83,14 @@ class UringSocket final : public io::uring::Op {
   bool detached = false;
   bool eof = false;  // recv: the peer's FIN came (after every queued byte)
   // recv: the last arm ended with ENOBUFS (no provided buffer left); it is re-armed only once
-  // the BufRing has a buffer again (until then the reader waits there: starved_gen/idx).
+  // the BufRing has a buffer again (until then the reader waits there: rare->starved_gen/idx).
   bool nobufs = false;
   int err = 0;       // the last error the multishot op ended with (errno), until taken
-  std::uint32_t starved_gen = 0;
-  std::uint32_t starved_idx = 0;
   // Stream: received buffers not yet read (BufRing links); head_off bytes of head already read.
   std::uint16_t head = io::uring::BufRing::kNone;
   std::uint16_t tail = io::uring::BufRing::kNone;
   std::uint32_t head_off = 0;
-  // Listener only.
-  std::unique_ptr<AcceptQueue> accepted;
-  // The epoll registration made when the socket's readiness is first asked for (null before):
-  // readiness waits only; its bytes still come through the ring.
-  std::unique_ptr<io::Registration> readiness;
+  std::unique_ptr<UringSocketRare> rare;  // see UringSocketRare; always made for a listener
   // Stream: the send op, made by the first write (it keeps the send tickets).
   std::shared_ptr<UringSendOp> send;
 
@@ -85,9 +98,10 @@ class UringSocket final : public io::uring::Op {
   void on_cqe(int res, unsigned flags, bool more) noexcept override;
 };
 // Every connection in completion mode holds one (in make_shared's block, with the 16-byte
-// control block): at 136 bytes the block takes one 160-byte malloc chunk rather than 192. Keep
-// rarely used state out of it (the send tickets live in the send op).
-static_assert(sizeof(UringSocket) <= 136, "UringSocket grew: see the comment above");
+// control block): at 120 bytes the block takes one 144-byte malloc chunk (at 136 it took 160,
+// at 160 it took 192). Keep rarely used state out of it: the send tickets live in the send op,
+// the rest in UringSocketRare.
+static_assert(sizeof(UringSocket) <= 120, "UringSocket grew: see the comment above");
 
 // Shared by the read side (uring_socket.cpp) and the send side (uring_send.cpp).
 inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }

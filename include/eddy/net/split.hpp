@@ -37,6 +37,7 @@ class ReadHalf {
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_buf() noexcept { return s_->read_buf(); }
   auto try_read_buf() noexcept { return s_->try_read_buf(); }
+  auto poll_read_buf(const Waker& waker) noexcept { return s_->poll_read_buf(waker); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }
@@ -89,6 +90,7 @@ class OwnedReadHalf {
   auto read(MutableBuffer buf) noexcept { return s_->read(buf); }
   auto read_buf() noexcept { return s_->read_buf(); }
   auto try_read_buf() noexcept { return s_->try_read_buf(); }
+  auto poll_read_buf(const Waker& waker) noexcept { return s_->poll_read_buf(waker); }
   auto read_exact(MutableBuffer buf) noexcept { return s_->read_exact(buf); }
   auto readable() noexcept { return s_->readable(); }
   auto peek(MutableBuffer buf) noexcept { return s_->peek(buf); }

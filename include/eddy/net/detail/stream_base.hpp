@@ -45,6 +45,11 @@ class StreamBase {
   // known readable, as try_read. An empty lease means end of stream. Costs no budget. A server
   // gathers what is queued behind a read_buf's lease with it, to answer in one sendmsg.
   Result<RecvBuffer> try_read_buf() noexcept { return io_.try_read_buf(); }
+  // read_buf as a poll: Ready with a lease (or an error, or an empty lease at end of stream),
+  // or Pending with `waker` kept, to be woken when bytes come. A Ready value takes one unit of
+  // budget (when the budget is spent: Pending, and `waker` woken at once). For a connection that
+  // waits without a task of its own: examples/echo_server.cpp, --lazy.
+  Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker) noexcept { return io_.poll_read_buf(waker); }
   // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
   ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
   // Reads only if the socket is known readable; otherwise (or if recv would block, which
