@@ -186,14 +186,14 @@ io_uring_sqe* Ring::get_sqe() {
   return sqe;
 }
 
-io_uring_sqe* Ring::prepare(const std::shared_ptr<Op>& op) {
+io_uring_sqe* Ring::prepare(const std::shared_ptr<Op>& op, bool metered) {
   io_uring_sqe* sqe = get_sqe();
   // A re-armed op (a multishot recv or accept whose last CQE came) starts afresh.
   op->done_ = false;
   op->cancel_sent_ = false;
   op->ring_ref_ = op;
   ++in_flight_;
-  metrics_.incr_uring_submitted();
+  if (metered) metrics_.incr_uring_submitted();
   if (sqe == nullptr) [[unlikely]] {
     // No room, and the kernel kept refusing to take the SQ: the op fails with the refusal's
     // errno, delivered at the next reap like a CQE (its waiter is registered by then). The
@@ -390,24 +390,13 @@ bool Ring::watch_epoll(int epoll_fd) noexcept {
   return true;
 }
 
-// prepare() for the watch, minus the metrics: the watch is the driver's, not an operation of
-// the program's, so the submitted/completed/in-flight counters never see it.
+// Unmetered: the watch is the driver's, not an operation of the program's, so the
+// submitted/completed/in-flight counters never see it. Refused (no SQE to be had): the watch
+// completes with the errno at the next reap, setting the epoll signal so the driver looks at
+// epoll, and the park after that arms it again.
 void Ring::arm_watch() noexcept {
-  io_uring_sqe* sqe = get_sqe();
-  watch_->done_ = false;
-  watch_->cancel_sent_ = false;
-  watch_->ring_ref_ = watch_;
-  ++in_flight_;
+  io_uring_prep_poll_multishot(prepare(watch_, /*metered=*/false), watch_fd_, POLLIN);
   watch_armed_ = true;
-  if (sqe == nullptr) [[unlikely]] {
-    // Refused: the watch completes with the errno at the next reap (setting the epoll signal,
-    // so the driver looks at epoll), and the park after that arms it again.
-    queue_failed(*watch_, refusal_);
-    return;
-  }
-  io_uring_prep_poll_multishot(sqe, watch_fd_, POLLIN);
-  io_uring_sqe_set_data(sqe, watch_.get());
-  ++pending_;
 }
 
 long Ring::park(long long timeout_ns) {

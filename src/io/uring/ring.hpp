@@ -117,7 +117,8 @@ class Ring {
 
   // Owner thread only. An SQE for `op`, already tagged with it; the caller fills in the opcode.
   // The ring now holds `op` until its CQE.
-  io_uring_sqe* prepare(const std::shared_ptr<Op>& op);
+  // `metered`: counted in the submitted/completed metrics (all but the driver's epoll watch).
+  io_uring_sqe* prepare(const std::shared_ptr<Op>& op, bool metered = true);
   // Owner thread only. Asks the kernel to cancel `op` if it is still in the ring; its CQE still
   // comes (with -ECANCELED or its result) and only then does the ring drop its reference.
   void cancel(Op& op);
