@@ -22,9 +22,13 @@
  *
  * Idle's packed state word (searching and unparked counts) is two bytes updated together in
  * one atomic step, as the code does with one fetch_add / fetch_sub; its sleepers list is a set
- * of flags guarded by the Idle mutex. Memory model: sequential consistency (every access in the
- * code is a seq_cst atomic or under a mutex, except the queue emptiness hints, which are
- * atomics read on their own here too).
+ * of flags guarded by the Idle mutex. Memory model: sequential consistency. The code earns it
+ * at the one place where it matters: a notifier's queue push is a release store followed by a
+ * read of Idle's state, and a parking searcher's fetch_sub is followed by a read of the queue
+ * lengths, so the notifier's read must be a read-modify-write (Idle::worker_to_notify), or the
+ * two may miss each other on real hardware while every interleaving here is fine. A plain load
+ * there once lost a wake about once in 150,000 block_in_place calls
+ * (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost).
  *
  * Broken variants (scripts/models expects a counterexample from each):
  *   -DNO_LAST_SEARCHER_RECHECK   the last searcher parks without looking at the queues again

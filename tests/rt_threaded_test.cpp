@@ -357,6 +357,49 @@ TEST(RtThreaded, StressSpawnWakeStealShutdown) {
   }
 }
 
+// Regression: a wake from outside the workers was lost now and then, and the runtime hung with
+// the task in the injection queue and its only worker asleep in epoll_wait (seen as
+// BlockInPlace.ExceptionPropagatesAndRuntimeKeepsWorking hanging about once in 150,000 runs;
+// a spare thread finishing a task's poll without a core wakes it from outside). The notifier
+// queued the task with a release store and then *loaded* the idle state; the worker, parking as
+// the last searcher, decremented the idle state and then read the queue length. A load may be
+// ordered before an earlier store to another location (x86's store buffer does exactly that),
+// so each side could miss the other's write: the notifier saw the worker still awake, the
+// worker saw an empty queue. Idle::worker_to_notify now reads the state with a
+// read-modify-write, as tokio does. Here a plain thread spawns a task the moment the previous
+// one ran, which is when the single worker goes to park: many rounds, each bounded.
+TEST(RtThreaded, RemoteSpawnRacingTheWorkerParkingIsNeverLost) {
+  Runtime rt = mt(1);
+  std::atomic<int> ran{0};
+  auto task = [](std::atomic<int>& r) -> Task<void> {
+    r.fetch_add(1, std::memory_order_release);
+    co_return;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
+  int rounds = 0;
+  int lost = 0;
+  for (; rounds < 1000000 && std::chrono::steady_clock::now() < deadline; ++rounds) {
+    Task<void> next = task(ran);  // made before the wait: the spawn itself is then short
+    // Spin until the previous task ran (sleeping would miss the window, nanoseconds wide), then
+    // a little longer, by a varying amount, so that the spawn sweeps the worker's way to sleep.
+    // A lost wake leaves the task queued and the worker asleep for good: give up after 2 s.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (ran.load(std::memory_order_acquire) < rounds && std::chrono::steady_clock::now() < give_up) {
+    }
+    if (ran.load(std::memory_order_acquire) < rounds) {
+      lost = rounds;
+      break;
+    }
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    for (std::uint64_t i = rng % 256; i > 0; --i) ran.load(std::memory_order_relaxed);
+    rt.handle().spawn(std::move(next)).detach();
+  }
+  EXPECT_EQ(lost, 0) << "round " << lost << " of " << rounds << ": a spawn from another thread was never run";
+}
+
 }  // namespace
 
 // Bug: on two workers, a paused clock sometimes jumped an hour, to the far timer, instead of to

@@ -34,10 +34,21 @@ class Idle {
 
   // A parked worker to wake for new work, or kNone when one is already searching or none is
   // parked. The worker returned counts as unparked and searching.
+  //
+  // The caller has just queued the task (a release store of a queue's length) and reads
+  // state_ here, while a searcher may be parking: it decrements state_, then reads the queue
+  // lengths (notify_if_work_pending). That is a store-then-load on each side, and a plain
+  // load, even seq_cst, may take effect before the caller's earlier release store is visible
+  // (x86 holds the store in its store buffer): each side then misses the other's write, the
+  // caller sees the searcher still awake, the searcher sees an empty queue, and the task waits
+  // for ever (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost). So the first read is a
+  // read-modify-write, ordered in state_'s modification order against the searcher's
+  // fetch_sub: either it sees the decrement, or the searcher's fetch_sub reads from it and so
+  // sees the queued task. models/worker_park.pml assumes exactly this.
   std::size_t worker_to_notify() {
-    if (!should_wake()) return kNone;
+    if (!should_wake(state_.fetch_add(0, std::memory_order_seq_cst))) return kNone;
     sync::LockGuard<sync::Mutex> lock(mutex_);
-    if (!should_wake() || sleepers_.empty()) return kNone;
+    if (!should_wake(state_.load(std::memory_order_seq_cst)) || sleepers_.empty()) return kNone;
     state_.fetch_add(1u | (1u << kUnparkedShift), std::memory_order_seq_cst);
     const std::size_t w = sleepers_.back();
     sleepers_.pop_back();
@@ -94,10 +105,7 @@ class Idle {
   static constexpr unsigned kUnparkedShift = 16;
   static constexpr std::uint32_t searching(std::uint32_t s) noexcept { return s & 0xffffu; }
   static constexpr std::uint32_t unparked(std::uint32_t s) noexcept { return s >> kUnparkedShift; }
-  bool should_wake() const noexcept {
-    const std::uint32_t s = state_.load(std::memory_order_seq_cst);
-    return searching(s) == 0 && unparked(s) < num_workers_;
-  }
+  bool should_wake(std::uint32_t s) const noexcept { return searching(s) == 0 && unparked(s) < num_workers_; }
 
   const std::uint32_t num_workers_;
   sync::Atomic<std::uint32_t> state_{0};
