@@ -311,6 +311,45 @@ TEST(UringFaults, ShutdownWaitsOutRefusedWaits) {
   if (waited == 0) GTEST_SKIP() << "no shutdown here needed io_uring_wait_cqe";
 }
 
+// Regression (scripts/faults, rate 0.5): on the multi-thread runtime with a ring per worker, a
+// read aborted while its task ran on the other worker had its cancel's flush refused, and the
+// ring's own worker slept on: nobody gave the cancel to the kernel, and the read stayed in
+// flight for ever. The canceller now fires the rings' eventfd and the driver's holder flushes
+// the cancel (RingSet::drain_all), every 1 ms until the kernel takes it. Each round refuses the
+// next 4 submits (one flush's attempts), which are the cancel's: nothing else is pending then.
+// The rounds whose abort runs on the other worker are the ones that hung.
+TEST(UringFaults, ACancelRefusedOnAnotherWorkerStillReachesTheKernel) {
+  TempDir dir;
+  const std::string fifo = dir.join("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto rt = eddy_test::fs_runtime(eddy_test::FsKind{eddy::FileBackend::io_uring, true}, 256, 2);
+  if (!rt) GTEST_SKIP() << "the kernel refuses io_uring here";
+  FaultPlan plan;
+  const auto& met = metrics(*rt);
+  rt->block_on([](std::string path, FaultPlan& p, const eddy::io::IoDriverMetrics& m) -> Task<void> {
+    auto f = co_await fs::File::open(path, fs::OpenOptions().read(true).write(true));
+    CO_ASSERT_OK(f);
+    for (int round = 0; round < 16; ++round) {
+      auto reader = eddy::spawn([](fs::File& file) -> Task<void> {
+        std::vector<std::byte> b(16);
+        (void)co_await file.read(b);  // never completes: nobody writes
+        ADD_FAILURE() << "a read of an empty FIFO completed";
+      }(*f));
+      for (int i = 0; i < 2000 && m.uring_in_flight() != 1; ++i) co_await eddy::time::sleep(1ms);
+      CO_ASSERT_TRUE(m.uring_in_flight() == 1u);
+      p.refuse(EnterSite::submit, EAGAIN, 4);
+      reader.abort();
+      (void)co_await reader;
+      // Bounded: 2 s is three orders of magnitude more than the retries take.
+      for (int i = 0; i < 2000 && m.uring_in_flight() != 0; ++i) co_await eddy::time::sleep(1ms);
+      EXPECT_EQ(m.uring_in_flight(), 0u) << "round " << round << ": the cancel never reached the kernel";
+      CO_ASSERT_TRUE(m.uring_in_flight() == 0u);
+      EXPECT_EQ(p.injected(EnterSite::submit), 4) << "round " << round;
+    }
+  }(fifo, plan, met));
+  EXPECT_EQ(met.uring_cancelled_count(), 16u);
+}
+
 TEST(UringFaults, ARefusedRegistrationIsARefusalOrAPoolFallbackNeverAnAbort) {
   FaultPlan plan;
   // At creation (the eventfd registration): a refusal like any other.

@@ -122,7 +122,11 @@ class RingWait : public eddy::detail::PollAwaiter<RingWait, int> {
     if (!op_->done()) {
       op_->clear_waker();
       ring_.ring->cancel(*op_);
-      if (ring_.lock != nullptr && ring_.ring->has_pending()) ring_.ring->flush();
+      if (ring_.lock != nullptr && ring_.ring->has_pending()) {
+        ring_.ring->flush();
+        // Refused: the driver's holder retries it (its worker may be asleep).
+        if (ring_.ring->has_pending()) ring_.ring->signal_event_fd();
+      }
     }
   }
   Poll<int> poll(const Waker& w) noexcept {

@@ -9,6 +9,7 @@
 
 #include "eddy/detail/fatal.hpp"
 #include "eddy/error.hpp"
+#include "io/detail/eventfd_signal.hpp"
 
 namespace eddy::io {
 
@@ -50,19 +51,9 @@ Result<void> Handle::deregister_source(ScheduledIo& io, int fd) {
 }
 
 void Handle::unpark() const noexcept {
-  const std::uint64_t one = 1;
-  for (;;) {
-    if (::write(waker_fd_, &one, sizeof one) == static_cast<ssize_t>(sizeof one)) return;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      // The counter is about to overflow: reset it, then write again. The driver never reads
-      // it, so this is the only place it shrinks.
-      std::uint64_t drained;
-      [[maybe_unused]] auto n = ::read(waker_fd_, &drained, sizeof drained);
-      continue;
-    }
-    eddy::detail::fatal("failed to wake the I/O driver", errno);
-  }
+  // The driver never reads the counter, so signal_eventfd's drain on EAGAIN is the only place
+  // it shrinks.
+  if (!detail::signal_eventfd(waker_fd_)) eddy::detail::fatal("failed to wake the I/O driver", errno);
 }
 
 Result<void> Handle::register_signal_receiver(int fd) {
@@ -275,9 +266,10 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   }
 
   int timeout = ring_ready ? 0 : timeout_ms(max_wait);
-  // The kernel refused the flush or the last reap: enter it again within 1 ms rather than sleep
-  // on completions it was never given or that it still holds (docs/io-uring.md, refusals).
-  if (ring_busy && ring->must_retry() && (timeout < 0 || timeout > 1)) [[unlikely]] {
+  // The kernel refused the flush or the last reap (of this ring, or of a ring of the RingSet):
+  // enter it again within 1 ms rather than sleep on completions it was never given or that it
+  // still holds (docs/io-uring.md, refusals).
+  if (((ring_busy && ring->must_retry()) || ring_set_retry_) && (timeout < 0 || timeout > 1)) [[unlikely]] {
     timeout = 1;
     max_wait = std::chrono::milliseconds(1);
   }
@@ -295,7 +287,9 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   }
   // The multi-thread runtime's rings: the eventfd they share fired (a completion that came after
   // its submitter's flush); their workers reap what completes inside their own flushes.
-  if (ring_ready && h.ring_set_) [[unlikely]] report.completions += h.ring_set_->drain_all();
+  if ((ring_ready || ring_set_retry_) && h.ring_set_) [[unlikely]] {
+    report.completions += h.ring_set_->drain_all(ring_set_retry_);
+  }
   return report;
 }
 

@@ -167,6 +167,7 @@ class Driver {
   bool is_shutdown_ = false;
   bool watch_tried_ = false;  // watch_epoll was asked (once: a refusal leaves the driver on epoll)
   bool epoll_more_ = false;   // parking on the ring: the last select filled events_, look again
+  bool ring_set_retry_ = false;  // a ring of the RingSet still needs the kernel (drain_all)
 };
 
 }  // namespace eddy::io

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "io/detail/eventfd_signal.hpp"
 #include "io/uring/fault_seam.hpp"
 #include "io/uring/ring.hpp"
 
@@ -116,19 +117,9 @@ void BufRing::return_locked(std::uint16_t id) noexcept {
       remote_flag_.store(true, std::memory_order_relaxed);
       // Wakes the owner's driver (its eventfd: the ring's completion token, polled
       // edge-triggered), which takes the buffer back in its turn. Under the lock: retire()
-      // closes nothing before it has the lock. Only a write that succeeds makes the edge: EINTR
-      // is retried, and EAGAIN (the counter would overflow; scripts/faults injects it) drains
-      // the counter first, as Handle::unpark does. Any other error leaves the buffer queued for
-      // the driver's next turn.
-      const std::uint64_t one = 1;
-      while (wake_fd_ >= 0 && ::write(wake_fd_, &one, sizeof one) < 0) {
-        if (errno == EAGAIN) {
-          std::uint64_t drained;
-          [[maybe_unused]] auto n = ::read(wake_fd_, &drained, sizeof drained);
-        } else if (errno != EINTR) {
-          break;
-        }
-      }
+      // closes nothing before it has the lock. A write that fails for good leaves the buffer
+      // queued for the driver's next turn.
+      if (wake_fd_ >= 0) (void)io::detail::signal_eventfd(wake_fd_);
     }
   }
   if (last) delete this;

@@ -14,6 +14,7 @@
 #include <span>
 
 #include "eddy/error.hpp"
+#include "io/detail/eventfd_signal.hpp"
 #include "io/uring/fault_seam.hpp"
 
 namespace eddy::io::uring {
@@ -225,6 +226,11 @@ void Ring::cancel(Op& op) {
 }
 
 void Ring::flush() { submit_pending(kTurnAttempts); }
+
+void Ring::signal_event_fd() const noexcept {
+  // A failure for good (a broken eventfd) leaves the SQEs for the worker's next flush.
+  if (event_fd_ >= 0) (void)io::detail::signal_eventfd(event_fd_);
+}
 
 int Ring::submit_pending(unsigned attempts) {
   while (pending_ != 0) {

@@ -103,6 +103,10 @@ class Ring {
   }
 
   int event_fd() const noexcept { return event_fd_; }
+  // Fires the ring's eventfd, as a completion would. For a shared ring whose flush was refused
+  // on a thread that is not its worker (a cancel: RingWait): the worker may sleep on, so this
+  // wakes whoever turns the driver, and RingSet::drain_all gives the SQEs to the kernel.
+  void signal_event_fd() const noexcept;
   unsigned setup_flags() const noexcept { return flags_; }
 
   // True when the calling thread may submit: it owns the ring (the first claim enables the ring

@@ -47,12 +47,20 @@ std::size_t RingSet::flush_and_reap(std::size_t index, bool& retry) {
   return n;
 }
 
-std::size_t RingSet::drain_all() {
+std::size_t RingSet::drain_all(bool& retry) {
   std::size_t completed = 0;
+  retry = false;
   for (auto& s : slots_) {
     Guard lock(s->mutex);
     Ring& r = *s->ring;
-    if (r.busy() && (r.cq_ready() || r.has_failed() || r.must_retry())) completed += r.drain();
+    if (!r.busy()) continue;
+    // SQEs pending here while this thread holds the driver: a task's, waiting for its worker's
+    // next flush (given to the kernel a little early), or a cancel whose flush the kernel
+    // refused on another thread (signal_event_fd), which nobody else would retry while the
+    // ring's worker sleeps.
+    if (r.has_pending()) r.flush();
+    if (r.cq_ready() || r.has_failed() || r.must_retry()) completed += r.drain();
+    retry = retry || r.must_retry() || r.has_failed();
   }
   return completed;
 }

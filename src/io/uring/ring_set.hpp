@@ -14,7 +14,8 @@
 // - An op's state (done, result, waker, cancel flag) is touched only under its slot's lock: by
 //   the submitter, the awaiting task's poll and destructor (on any worker) and the reaper.
 // - Any thread may cancel an op in any ring (under its lock); the cancel is flushed at once, as
-//   its ring's worker may be asleep.
+//   its ring's worker may be asleep. If the kernel refuses that flush, the canceller fires the
+//   eventfd and the driver's holder flushes it (drain_all), every 1 ms until the kernel takes it.
 //
 // Invariant: a ring is closed (shutdown) only after every op in it and every cancel has its CQE
 // (Ring::shutdown), so the kernel never writes memory eddy has freed.
@@ -55,8 +56,11 @@ class RingSet {
   // `retry` says the kernel refused something (Ring::must_retry) and the worker must not sleep
   // for more than 1 ms.
   std::size_t flush_and_reap(std::size_t index, bool& retry);
-  // The driver, when the eventfd fired: reaps every ring. Returns the ops completed.
-  std::size_t drain_all();
+  // The driver, when the eventfd fired (or `retry` was left true by the last call): gives each
+  // ring's pending SQEs to the kernel (a cancel whose own flush was refused) and reaps every
+  // ring. Returns the ops completed; `retry` says a ring still needs the kernel again (a
+  // refusal), and the driver then waits at most 1 ms before calling again.
+  std::size_t drain_all(bool& retry);
   // Cancels everything in flight in every ring, waits for every CQE, closes the rings. After
   // every worker has stopped. Idempotent.
   void shutdown();
