@@ -181,6 +181,8 @@ TEST(BlockingPoolShutdownTimeout, LeavesABusyThreadBehindCancelsTheQueueAndOutli
     std::atomic<int>& cancels_;
   };
   static std::atomic<int> runs{0}, cancels{0};  // static: the left-behind job may outlive this frame
+  runs = 0;  // (and so they would carry over from an earlier run under --gtest_repeat)
+  cancels = 0;
   auto g = std::make_shared<Gate>();
   auto pool = std::make_unique<eddy::detail::BlockingPool>(1, std::chrono::milliseconds(10000));
   pool->spawn(std::make_shared<Job>(g, runs, cancels));
