@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <stdexcept>
 
@@ -23,6 +24,19 @@ using eddy::sync::Notify;
 Task<int> after_yields(int v, int yields) {
   for (int i = 0; i < yields; ++i) co_await eddy::yield_now();
   co_return v;
+}
+
+// Yields until `done()`, for at most 5 s. On the multi-thread kind the tasks this one spawned or
+// aborted may run on the other worker, so one yield does not mean they have run (or been
+// destroyed) yet: a single yield there failed now and then under ASan.
+template <class F>
+Task<bool> yield_until(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    co_await eddy::yield_now();
+  }
+  co_return true;
 }
 
 }  // namespace
@@ -70,8 +84,7 @@ TEST_P(SyncJoinSetTest, AbortAllGivesCancelled) {
         eddy_test::Counted c(ll);
         co_await nn.notified();
       }(l, n));
-    co_await eddy::yield_now();
-    EXPECT_EQ(l.load(), 4);
+    EXPECT_TRUE(co_await yield_until([&l] { return l.load() == 4; }));
     set.abort_all();
     int k = 0;
     while (auto r = co_await set.join_next()) {
@@ -96,11 +109,9 @@ TEST_P(SyncJoinSetTest, DestroyingSetAbortsTasks) {
           eddy_test::Counted c(ll);
           co_await nn.notified();
         }(l, n));
-      co_await eddy::yield_now();
-      EXPECT_EQ(l.load(), 3);
+      EXPECT_TRUE(co_await yield_until([&l] { return l.load() == 3; }));
     }
-    co_await eddy::yield_now();
-    EXPECT_EQ(l.load(), 0);
+    EXPECT_TRUE(co_await yield_until([&l] { return l.load() == 0; }));
   }(live, never));
 }
 
@@ -149,6 +160,12 @@ TEST_P(SyncJoinSetTest, TryJoinNext) {
     co_await eddy::yield_now();
     co_await eddy::yield_now();
     auto r = set.try_join_next();
+    // (Two yields are enough on one thread; on workers the task may still be running.)
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!r && std::chrono::steady_clock::now() < deadline) {
+      co_await eddy::yield_now();
+      r = set.try_join_next();
+    }
     EXPECT_TRUE(r && *r);
     if (r && *r) {
       EXPECT_EQ(**r, 5);
