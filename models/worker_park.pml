@@ -22,18 +22,23 @@
  *
  * Idle's packed state word (searching and unparked counts) is two bytes updated together in
  * one atomic step, as the code does with one fetch_add / fetch_sub; its sleepers list is a set
- * of flags guarded by the Idle mutex. Memory model: sequential consistency. The code earns it
- * at the one place where it matters: a notifier's queue push is a release store followed by a
- * read of Idle's state, and a parking searcher's fetch_sub is followed by a read of the queue
- * lengths, so the notifier's read must be a read-modify-write (Idle::worker_to_notify), or the
- * two may miss each other on real hardware while every interleaving here is fine. A plain load
- * there once lost a wake about once in 150,000 block_in_place calls
- * (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost).
+ * of flags guarded by the Idle mutex. Memory model: sequential consistency, except for the
+ * pusher's queue store, which goes through an x86-TSO store buffer (inject_buf): it becomes
+ * visible to the workers at some later step of the pusher, at the latest at its next locked
+ * instruction. That is the one place where plain interleavings are not enough: the pusher
+ * stores the queue length and then reads Idle's state, while a parking searcher decrements the
+ * state and then reads the queue length. Idle::worker_to_notify reads the state with a
+ * read-modify-write, which drains the buffer first; a plain load there (variant
+ * NOTIFY_PLAIN_LOAD) lets each side miss the other. It once lost a wake about once in 150,000
+ * block_in_place calls (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost). The workers'
+ * own pushes (a child into the local queue) are modelled sequentially consistent.
  *
  * Broken variants (scripts/models expects a counterexample from each):
  *   -DNO_LAST_SEARCHER_RECHECK   the last searcher parks without looking at the queues again
  *   -DPARK_FORGETS_NOTIFY        a park clears NOTIFIED before sleeping (an unpark that came
  *                                after the worker listed itself, but before it slept, is lost)
+ *   -DNOTIFY_PLAIN_LOAD          the notifier's first read of Idle's state is a plain load, which
+ *                                may pass its own buffered queue store
  */
 
 #ifndef NW
@@ -43,6 +48,7 @@
 #define CHILDREN 1
 
 byte inject = 0;
+byte inject_buf = 0;    /* the pusher's store buffer: pushed, not yet visible to the workers */
 byte lq[NW];
 byte searching = 0;     /* Idle state word: searching workers */
 byte unparked = NW;     /* Idle state word: workers not listed as parked */
@@ -53,11 +59,17 @@ byte to_push = PUSHES;
 byte children = CHILDREN;
 byte ran = 0;
 
-inline lock() { atomic { idle_lock == 0 -> idle_lock = 1 } }
+/* The pusher's buffered stores become visible (`tso`: the caller is the pusher). */
+inline drain() { if :: tso -> atomic { inject = inject + inject_buf; inject_buf = 0 } :: else -> skip fi }
+/* A mutex lock is a locked instruction: it drains the caller's store buffer. */
+inline lock() { atomic { idle_lock == 0 -> idle_lock = 1; drain() } }
 inline unlock() { idle_lock = 0 }
 
 /* Idle::worker_to_notify + WorkerParker::unpark. `w` is the caller's scratch variable. */
 inline notify_parked() {
+#ifndef NOTIFY_PLAIN_LOAD
+  drain();  /* fetch_add(0): a locked read-modify-write */
+#endif
   if
   :: (searching == 0 && unparked < NW) ->
      lock();
@@ -82,6 +94,7 @@ inline notify_parked() {
 }
 
 proctype worker(byte me) {
+  bool tso = 0;  /* the workers' stores: sequentially consistent here */
   bool is_searching = 0;
   bool got;
   bool last;
@@ -184,10 +197,12 @@ end_sleep:
 }
 
 active proctype pusher() {
+  bool tso = 1;
   byte w;
   do
-  :: atomic { to_push > 0 -> to_push--; inject++ }; notify_parked()
-  :: to_push == 0 -> break
+  :: atomic { to_push > 0 -> to_push--; inject_buf++ }; notify_parked()
+  :: inject_buf > 0 -> drain()  /* the store buffer drains on its own, at any time */
+  :: to_push == 0 -> drain(); break
   od
 }
 

@@ -44,7 +44,8 @@ class Idle {
   // for ever (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost). So the first read is a
   // read-modify-write, ordered in state_'s modification order against the searcher's
   // fetch_sub: either it sees the decrement, or the searcher's fetch_sub reads from it and so
-  // sees the queued task. models/worker_park.pml assumes exactly this.
+  // sees the queued task. models/worker_park.pml models the store buffer; its variant
+  // NOTIFY_PLAIN_LOAD (a load here) has a counterexample.
   std::size_t worker_to_notify() {
     if (!should_wake(state_.fetch_add(0, std::memory_order_seq_cst))) return kNone;
     sync::LockGuard<sync::Mutex> lock(mutex_);
