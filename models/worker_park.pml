@@ -22,16 +22,20 @@
  *
  * Idle's packed state word (searching and unparked counts) is two bytes updated together in
  * one atomic step, as the code does with one fetch_add / fetch_sub; its sleepers list is a set
- * of flags guarded by the Idle mutex. Memory model: sequential consistency, except for the
- * pusher's queue store, which goes through an x86-TSO store buffer (inject_buf): it becomes
- * visible to the workers at some later step of the pusher, at the latest at its next locked
- * instruction. That is the one place where plain interleavings are not enough: the pusher
- * stores the queue length and then reads Idle's state, while a parking searcher decrements the
- * state and then reads the queue length. Idle::worker_to_notify reads the state with a
- * read-modify-write, which drains the buffer first; a plain load there (variant
- * NOTIFY_PLAIN_LOAD) lets each side miss the other. It once lost a wake about once in 150,000
- * block_in_place calls (RtThreaded.RemoteSpawnRacingTheWorkerParkingIsNeverLost). The workers'
- * own pushes (a child into the local queue) are modelled sequentially consistent.
+ * of flags guarded by the Idle mutex. Memory model: x86-TSO for the queue pushes, sequential
+ * consistency for the rest. A push (the pusher's into the injection queue, a worker's child into
+ * its local queue) goes through its thread's store buffer (inject_buf, lq_buf): the others see
+ * it at a later step (the `buffers` process, or the pusher's own), at the latest at that
+ * thread's next locked instruction (a lock, an RMW, a CAS pop); the pushing worker itself sees
+ * its own pushes at once (store forwarding). This is where plain interleavings are not enough:
+ * a notifier stores a queue length and then reads Idle's state, while a parking searcher
+ * decrements the state and then reads the queue lengths. Idle::worker_to_notify reads the state
+ * with a read-modify-write, which drains the buffer first; a plain load there (variant
+ * NOTIFY_PLAIN_LOAD) lets the pusher and the searcher miss each other. It once lost a wake
+ * about once in 150,000 block_in_place calls (RtThreaded.RemoteSpawnRacingTheWorkerParkingIs-
+ * NeverLost). A worker's own child is never lost that way: the worker that pushed it is awake
+ * and runs it itself (with the pusher's store made sequentially consistent, NOTIFY_PLAIN_LOAD
+ * has no counterexample: a missed notify there costs parallelism, not a wake).
  *
  * Broken variants (scripts/models expects a counterexample from each):
  *   -DNO_LAST_SEARCHER_RECHECK   the last searcher parks without looking at the queues again
@@ -49,6 +53,7 @@
 
 byte inject = 0;
 byte inject_buf = 0;    /* the pusher's store buffer: pushed, not yet visible to the workers */
+byte lq_buf[NW];        /* each worker's store buffer: its local pushes, not yet visible to others */
 byte lq[NW];
 byte searching = 0;     /* Idle state word: searching workers */
 byte unparked = NW;     /* Idle state word: workers not listed as parked */
@@ -59,8 +64,15 @@ byte to_push = PUSHES;
 byte children = CHILDREN;
 byte ran = 0;
 
-/* The pusher's buffered stores become visible (`tso`: the caller is the pusher). */
-inline drain() { if :: tso -> atomic { inject = inject + inject_buf; inject_buf = 0 } :: else -> skip fi }
+/* The caller's buffered stores become visible (`tso`: the caller is the pusher, else worker `me`). */
+inline drain() {
+  atomic {
+    if
+    :: tso -> inject = inject + inject_buf; inject_buf = 0
+    :: else -> lq[me] = lq[me] + lq_buf[me]; lq_buf[me] = 0
+    fi
+  }
+}
 /* A mutex lock is a locked instruction: it drains the caller's store buffer. */
 inline lock() { atomic { idle_lock == 0 -> idle_lock = 1; drain() } }
 inline unlock() { idle_lock = 0 }
@@ -94,7 +106,7 @@ inline notify_parked() {
 }
 
 proctype worker(byte me) {
-  bool tso = 0;  /* the workers' stores: sequentially consistent here */
+  bool tso = 0;
   bool is_searching = 0;
   bool got;
   bool last;
@@ -103,8 +115,8 @@ proctype worker(byte me) {
 
 loop:
   got = 0;
-  /* next_task: the local queue, then the injection queue */
-  atomic { if :: lq[me] > 0 -> lq[me]--; got = 1 :: else -> skip fi }
+  /* next_task: the local queue (a CAS: drains this worker's buffer), then the injection queue */
+  atomic { drain(); if :: lq[me] > 0 -> lq[me]--; got = 1 :: else -> skip fi }
   if
   :: !got -> atomic { if :: inject > 0 -> inject--; got = 1 :: else -> skip fi }
   :: else -> skip
@@ -114,7 +126,7 @@ loop:
   :: !got ->
      if
      :: !is_searching ->
-        atomic { if :: 2 * searching < NW -> searching++; is_searching = 1 :: else -> skip fi }
+        atomic { drain(); if :: 2 * searching < NW -> searching++; is_searching = 1 :: else -> skip fi }
      :: else -> skip
      fi;
      if
@@ -141,22 +153,23 @@ loop:
      if
      :: is_searching ->
         is_searching = 0;
-        atomic { last = (searching == 1); searching-- };
+        atomic { drain(); last = (searching == 1); searching-- };
         if :: last -> notify_parked() :: else -> skip fi
      :: else -> skip
      fi;
      ran++;
-     /* the task wakes another one locally (push_back, then notify_parked) */
+     /* the task wakes another one locally (push_back: a release store of the queue's tail,
+        through this worker's store buffer; then notify_parked) */
      if
-     :: atomic { children > 0 -> children--; lq[me]++ }; notify_parked()
+     :: atomic { children > 0 -> children--; lq_buf[me]++ }; notify_parked()
      :: skip
      fi;
      goto loop
   :: else -> skip
   fi;
 
-  /* park: transition_to_parked */
-  if :: lq[me] > 0 -> goto loop :: else -> skip fi;
+  /* park: transition_to_parked (has_tasks reads this worker's own stores: forwarded) */
+  if :: lq[me] + lq_buf[me] > 0 -> goto loop :: else -> skip fi;
   lock();
   atomic {
     last = is_searching && searching == 1;
@@ -198,11 +211,22 @@ end_sleep:
 
 active proctype pusher() {
   bool tso = 1;
+  byte me = 0;  /* (unused: drain() names it) */
   byte w;
   do
   :: atomic { to_push > 0 -> to_push--; inject_buf++ }; notify_parked()
   :: inject_buf > 0 -> drain()  /* the store buffer drains on its own, at any time */
   :: to_push == 0 -> drain(); break
+  od
+}
+
+/* A store buffer drains on its own, at any time. */
+active proctype buffers() {
+  byte i;
+end:
+  do
+  :: atomic { lq_buf[0] > 0 -> lq[0] = lq[0] + lq_buf[0]; lq_buf[0] = 0 }
+  :: atomic { lq_buf[NW - 1] > 0 -> lq[NW - 1] = lq[NW - 1] + lq_buf[NW - 1]; lq_buf[NW - 1] = 0 }
   od
 }
 
