@@ -246,9 +246,6 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
   // Model: models/readiness.pml D1 (release) at the top of the turn, D2 (select) below.
   if (h.registrations_.needs_release()) h.registrations_.release();
 
-  // The ring: free (two loads) when it has no work. Pending submissions go to the kernel before
-  // the wait, and a completion already in the CQ (a cached read completes inside the submit)
-  // must not wait for a timeout.
   uring::Ring* ring = h.ring_.get();
   if (ring != nullptr && h.sockets_on_ring_) [[unlikely]] {
     // Socket mode parks on the ring once the owner thread has it watch the epoll fd.
@@ -258,6 +255,9 @@ TurnReport Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
     }
     if (ring->watching() && ring->is_open() && ring->owned_here()) return turn_on_ring(*ring, max_wait);
   }
+  // The ring: free (two loads) when it has no work. Pending submissions go to the kernel before
+  // the wait, and a completion already in the CQ (a cached read completes inside the submit)
+  // must not wait for a timeout.
   const bool ring_busy = ring != nullptr && ring->busy() && ring->owned_here();
   bool ring_ready = false;
   if (ring_busy) [[unlikely]] {

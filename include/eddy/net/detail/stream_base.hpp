@@ -48,7 +48,7 @@ class StreamBase {
   // read_buf as a poll: Ready with a lease (or an error, or an empty lease at end of stream),
   // or Pending with `waker` kept, to be woken when bytes come. A Ready value takes one unit of
   // budget (when the budget is spent: Pending, and `waker` woken at once). For a connection that
-  // waits without a task of its own: examples/echo_server.cpp, --lazy.
+  // waits without a task of its own: examples/echo_server/lazy.cpp (--lazy).
   Poll<Result<RecvBuffer>> poll_read_buf(const Waker& waker) noexcept { return io_.poll_read_buf(waker); }
   // co_await: Result<void>; fills `buf` completely, or NetError::unexpected_eof.
   ReadExactAwaiter read_exact(MutableBuffer buf) noexcept { return {io_, buf}; }
