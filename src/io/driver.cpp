@@ -78,7 +78,7 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
   }
   std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
   if (uring != UringMode::off && uring_config.rings > 0) {
-    // The multi-thread runtime: shared-mode rings (RingSet), files only (sockets stay on epoll).
+    // The multi-thread runtime: shared-mode rings (RingSet), for files and, when asked, sockets.
     auto set = uring::RingSet::create(uring_config, handle->metrics_);
     if (set) {
       if (auto r = handle->selector_.register_source((*set)->event_fd(), detail::token(ReservedToken::uring),
@@ -87,8 +87,18 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
         set = r.error();
       }
     }
+    if (set && uring_config.sockets) {
+      if (auto e = (*set)->enable_sockets(uring_config); !e) {
+        handle->sockets_on_ring_ = true;
+      } else if (uring_config.sockets_required) {
+        return e;
+      } else {
+        handle->socket_refusal_ = e;  // sockets stay on epoll; the rings still serve files
+        handle->metrics_.incr_uring_fallback();
+      }
+    }
     if (set) {
-      handle->files_on_ring_ = true;
+      handle->files_on_ring_ = uring_config.files;
       handle->ring_set_ = std::move(*set);
     } else if (uring == UringMode::required) {
       return set.error();

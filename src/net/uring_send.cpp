@@ -66,6 +66,7 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket,
                                           bool all) noexcept {
   UringSocket& s = *sp;
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   UringSendOp& op = send_op(s);
   if (ticket == nullptr) ticket = &op.poll_ticket;
@@ -109,6 +110,7 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
 // The owned write: `buf` moves into the op for its send and comes back with the result.
 Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& waker, OwnedBuffer& buf,
                                                 std::size_t off, std::uint64_t* ticket, bool all) noexcept {
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   UringSendOp& op = send_op(s);
   if (op.in_ring()) {
@@ -145,6 +147,7 @@ template <class Send>
 Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
   if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
   UringSocket& s = *io.uring();
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (s.send && s.send->in_ring()) return io::would_block_error();
   // No send in the ring: a direct send keeps the byte order.
@@ -206,6 +209,7 @@ void set_send_zc_for_bench(std::size_t min, bool keep_when_copied) noexcept {
 void uring_write_owned_abandoned(PollEvented& io, std::uint64_t ticket) noexcept {
   if (!io.uring()) return;
   UringSocket& s = *io.uring();
+  SocketLock lock(s);
   // From another thread the op is left as it is: the buffer is freed with the op.
   if (!s.send || !s.ring->owned_here()) return;
   UringSendOp& op = *s.send;

@@ -176,6 +176,7 @@ namespace {
 Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
                                          std::span<const MutableBuffer> bufs) noexcept {
   UringSocket& s = *sp;
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   if (has_queued(s) || s.eof || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
@@ -205,10 +206,9 @@ RecvBuffer lend_head(UringSocket& s) noexcept {
 // socket's bytes then). Without an epoll registration the socket's readiness is not tracked, so
 // the syscall itself says would-block; once registered (its readiness was asked for), try_io
 // keeps the readiness state as in epoll mode (a would-block clears it).
+// The caller holds the SocketLock.
 template <class Recv>
-Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
-  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
-  UringSocket& s = *io.uring();
+Result<std::size_t> try_read_locked(UringSocket& s, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
   if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (has_queued(s)) return copy_out(s, bufs);
   if (s.err != 0) return errno_code(s.err);
@@ -221,6 +221,14 @@ Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer
   if (!s.readiness()) return io::would_block_error();
   // Clears the readiness (a would-block in try_io), so readable() waits for the next edge.
   return s.readiness()->try_io(Interest::READABLE, []() -> Result<std::size_t> { return io::would_block_error(); });
+}
+
+template <class Recv>
+Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
+  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
+  UringSocket& s = *io.uring();
+  SocketLock lock(s);
+  return try_read_locked(s, bufs, recv);
 }
 
 }  // namespace
@@ -251,10 +259,11 @@ namespace {
 // into a pool buffer, when no recv is armed). Out of line, so that the usual would-block costs
 // no register saves.
 [[gnu::noinline]] Result<RecvBuffer> try_read_buf_slow(PollEvented& io, UringSocket& s) noexcept {
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (has_queued(s)) return lend_head(s);
   RecvBuffer buf;
-  const Result<std::size_t> r = try_read_impl(io, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
+  const Result<std::size_t> r = try_read_locked(s, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
   return lease_of(r, buf);
 }
 
@@ -264,7 +273,10 @@ namespace {
 // bytes and none are queued (a recv that ended, with EOF or an error, is no longer in the ring).
 Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
   UringSocket& s = *io.uring();
-  if (s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness()) return io::would_block_error();
+  // (A shared ring's socket is looked at under its lock only: the slow path.)
+  if (s.ring->shared_lock() == nullptr && s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness()) {
+    return io::would_block_error();
+  }
   return try_read_buf_slow(io, s);
 }
 
@@ -272,6 +284,7 @@ Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
 // the recv armed: keep the waker and wait (the whole poll would conclude the same).
 bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
   UringSocket& s = *io.uring();
+  SocketLock lock(s);
   if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owned_here()) return false;
   s.set_waker(waker);
   return true;
@@ -280,6 +293,7 @@ bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
 Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept {
   const std::shared_ptr<UringSocket>& sp = io.uring();
   UringSocket& s = *sp;
+  SocketLock lock(s);
   if (!s.ring->owned_here()) [[unlikely]] return Result<RecvBuffer>(not_owner());
   if (has_queued(s) || s.eof || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
@@ -294,6 +308,7 @@ Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker
 
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {
   UringSocket& s = *sp;
+  SocketLock lock(s);
   if (!s.ring->owned_here()) return Result<int>(not_owner());
   AcceptQueue& q = s.rare->accepted;
   if (q.head < q.fds.size() || s.err != 0) {
@@ -317,6 +332,7 @@ Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, cons
 }
 
 void uring_close(UringSocket& s) noexcept {
+  SocketLock lock(s);
   s.detached = true;
   if (io::Registration* r = s.readiness()) {
     (void)r->deregister(s.fd);  // before the fd is closed (PollEvented::close)
@@ -346,8 +362,34 @@ std::shared_ptr<UringSocket> make_uring_socket(const std::shared_ptr<io::Handle>
   // elsewhere (a runtime merely entered) stays in readiness mode.
   auto& ctx = eddy::detail::context();
   if (ctx.scheduler == nullptr || ctx.scheduler != ctx.handle || ctx.scheduler->driver().io != h) return nullptr;
+  if (io::uring::RingSet* set = h->ring_set()) {
+    // The multi-thread runtime: a worker's socket joins that worker's ring for life (its task may
+    // run anywhere later: SocketLock). A thread without a core (the blocking side of
+    // block_in_place) makes a readiness-mode socket, as a thread outside the runtime does.
+    if (ctx.core == nullptr) return nullptr;
+    io::uring::Ring& ring = *set->slot(ctx.core->worker_slot).ring;
+    return std::make_shared<UringSocket>(ring, fd, listener);
+  }
   if (!h->ring()->claim()) return nullptr;
   return std::make_shared<UringSocket>(*h->ring(), fd, listener);
+}
+
+void SocketLock::unlock_shared(io::uring::Ring& ring, eddy::detail::sync::Mutex& m) noexcept {
+  if (ring.has_pending()) [[unlikely]] {
+    auto& ctx = eddy::detail::context();
+    bool mine = false;
+    if (ctx.core != nullptr && ctx.scheduler != nullptr && ctx.scheduler == ctx.handle) {
+      const auto& io = ctx.scheduler->driver().io;
+      io::uring::RingSet* set = io ? io->ring_set() : nullptr;
+      mine = set != nullptr && set->slot(ctx.core->worker_slot).ring.get() == &ring;
+    }
+    if (!mine) {
+      ring.flush();
+      // Refused: whoever turns the driver retries it (RingSet::drain_all).
+      if (ring.has_pending()) ring.signal_event_fd();
+    }
+  }
+  m.unlock();
 }
 
 // --- PollEvented's completion-mode hooks ---------------------------------------------------
@@ -382,6 +424,7 @@ Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, bool list
 }
 
 Result<void> PollEvented::register_late() noexcept {
+  SocketLock lock(*uring_);  // a stream's two halves may ask at once, on two workers
   if (uring_->readiness()) return {};
   auto reg = io::Registration::create(reg_->handle(), fd_, Interest::READABLE | Interest::WRITABLE);
   if (!reg) return reg.error();

@@ -2,7 +2,8 @@
 // stream, accept for a listener), what that op delivered and no read has taken yet, and its
 // send op. docs/io-uring.md, "Sockets", says why each choice below was made.
 //
-// Invariants (all on the ring's owner thread, which is the runtime's block_on thread):
+// Invariants (all on the ring's owner thread, which is the runtime's block_on thread, or, on
+// the multi-thread runtime, under the shared ring's lock: SocketLock below):
 // - Data order: only the multishot recv takes bytes from the socket while it is armed; the
 //   buffers it fills are queued here in CQE order (head..tail, linked through the BufRing) and
 //   reads copy from the head, or lend it whole (read_buf: a net::RecvBuffer, returned to the
@@ -103,6 +104,31 @@ class UringSocket final : public io::uring::Op {
 // the rest in UringSocketRare.
 static_assert(sizeof(UringSocket) <= 120, "UringSocket grew: see the comment above");
 
+// Every completion-mode call holds one. The current-thread runtime's ring has one thread (its
+// owner), and this costs a test of a null pointer. The multi-thread runtime's rings are shared
+// by the workers (io/uring/ring_set.hpp): the socket's state, its ops and the provided buffers
+// are then touched only under its ring's lock, whichever worker runs the socket's task (a
+// stream's two halves may run on two workers at once), and the reaper takes the same lock.
+// Releasing it gives SQEs this call prepared to the kernel at once when the ring is not the
+// calling worker's own (that ring's worker, which would flush them at its next park, may be
+// asleep); a worker's own ring is flushed, batched, before it parks or polls the driver.
+class SocketLock {
+ public:
+  explicit SocketLock(const UringSocket& s) noexcept : ring_(s.ring), m_(s.ring->shared_lock()) {
+    if (m_ != nullptr) [[unlikely]] m_->lock();
+  }
+  ~SocketLock() {
+    if (m_ != nullptr) [[unlikely]] unlock_shared(*ring_, *m_);
+  }
+  SocketLock(const SocketLock&) = delete;
+  SocketLock& operator=(const SocketLock&) = delete;
+
+ private:
+  static void unlock_shared(io::uring::Ring& ring, eddy::detail::sync::Mutex& m) noexcept;
+  io::uring::Ring* ring_;
+  eddy::detail::sync::Mutex* m_;
+};
+
 // Shared by the read side (uring_socket.cpp) and the send side (uring_send.cpp).
 inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
 // Owner thread only, checked on every completion-mode call: a current-thread runtime whose
@@ -122,7 +148,8 @@ Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& s, const
 
 // Completion-mode state for TCP socket `fd` on `handle`'s driver, or null when the socket must
 // stay in readiness mode: the driver does not run sockets on the ring, or the calling thread
-// does not run that runtime (and so cannot own its ring), or the ring is closed.
+// does not run that runtime (and so cannot own its ring, or, on the multi-thread runtime, is
+// not one of its workers, whose ring the socket joins for life), or the ring is closed.
 std::shared_ptr<UringSocket> make_uring_socket(const std::shared_ptr<io::Handle>& handle, int fd, bool listener);
 
 // Detaches `s` from its socket (PollEvented::close, before the fd is closed).

@@ -77,12 +77,9 @@ Result<Runtime> Builder::build() {
   config.shared_by_threads = multi_thread_;
   if (file_backend_ == FileBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
   if (io_backend_ == IoBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
-  // Sockets in completion mode need the owner-mode ring: not on the multi-thread runtime
-  // (docs/io-uring.md, "The multi-thread runtime").
-  if (multi_thread_ && io_backend_ == IoBackend::io_uring) return std::make_error_code(std::errc::not_supported);
   const std::size_t workers = worker_threads_ != 0 ? worker_threads_ : available_cpus();
   const bool ring_files = enable_io_ && file_backend_ != FileBackend::blocking_pool;
-  const bool ring_sockets = enable_io_ && !multi_thread_ && io_backend_ != IoBackend::epoll;
+  const bool ring_sockets = enable_io_ && io_backend_ != IoBackend::epoll;
   if (ring_files || ring_sockets) {
     const bool required = file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring;
     config.uring = required ? io::UringMode::required : io::UringMode::fallback;

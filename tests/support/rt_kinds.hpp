@@ -13,13 +13,22 @@
 
 namespace eddy_test {
 
-// current_thread_uring: the current-thread scheduler with TCP in io_uring completion mode
-// (Builder::io_backend(io_uring)); only the TCP suites (EDDY_NET_SUITE) run on it.
-enum class RuntimeKind { current_thread, multi_thread, current_thread_uring };
+// current_thread_uring / multi_thread_uring: the scheduler with TCP in io_uring completion mode
+// (Builder::io_backend(io_uring)); only the net suites (EDDY_NET_SUITE) run on them.
+enum class RuntimeKind { current_thread, multi_thread, current_thread_uring, multi_thread_uring };
 
 inline constexpr RuntimeKind kRuntimeKinds[] = {RuntimeKind::current_thread, RuntimeKind::multi_thread};
 inline constexpr RuntimeKind kNetKinds[] = {RuntimeKind::current_thread, RuntimeKind::multi_thread,
-                                            RuntimeKind::current_thread_uring};
+                                            RuntimeKind::current_thread_uring, RuntimeKind::multi_thread_uring};
+
+// The kind runs TCP in io_uring completion mode.
+inline bool is_uring_kind(RuntimeKind k) noexcept {
+  return k == RuntimeKind::current_thread_uring || k == RuntimeKind::multi_thread_uring;
+}
+// The kind runs its tasks on several worker threads.
+inline bool is_multi_thread_kind(RuntimeKind k) noexcept {
+  return k == RuntimeKind::multi_thread || k == RuntimeKind::multi_thread_uring;
+}
 
 // The kind the running test uses (set by the fixture before the test body).
 inline RuntimeKind& current_runtime_kind() noexcept {
@@ -38,6 +47,8 @@ inline eddy::Builder rt_builder() {
       // Two workers: as many as this machine's CPUs, and enough for every cross-worker path
       // (stealing, the driver held by one worker while the other sleeps on its condvar).
       return eddy::Builder::new_multi_thread().worker_threads(2);
+    case RuntimeKind::multi_thread_uring:
+      return eddy::Builder::new_multi_thread().worker_threads(2).io_backend(eddy::IoBackend::io_uring);
   }
   return eddy::Builder::new_current_thread();
 }
@@ -50,6 +61,8 @@ inline std::string runtime_kind_name(const ::testing::TestParamInfo<RuntimeKind>
       return "current_thread_uring";
     case RuntimeKind::multi_thread:
       return "multi_thread";
+    case RuntimeKind::multi_thread_uring:
+      return "multi_thread_uring";
   }
   return "current_thread";
 }
@@ -66,7 +79,7 @@ class RuntimeKindTest : public ::testing::TestWithParam<RuntimeKind> {
 // only on current_thread).
 #define EDDY_CURRENT_THREAD_ONLY(reason)                                                         \
   do {                                                                                           \
-    if (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::multi_thread) {        \
+    if (::eddy_test::is_multi_thread_kind(::eddy_test::current_runtime_kind())) {                 \
       GTEST_SKIP() << "current_thread only: " << (reason);                                     \
     }                                                                                            \
   } while (0)
@@ -75,13 +88,13 @@ class RuntimeKindTest : public ::testing::TestWithParam<RuntimeKind> {
 // readiness itself: edges, the short-read trick; docs/io-uring.md says what differs).
 #define EDDY_READINESS_ONLY(reason)                                                              \
   do {                                                                                           \
-    if (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::current_thread_uring) { \
+    if (::eddy_test::is_uring_kind(::eddy_test::current_runtime_kind())) {                       \
       GTEST_SKIP() << "epoll readiness mode only: " << (reason);                               \
     }                                                                                            \
   } while (0)
 
 // Whether the test runs with TCP in io_uring completion mode.
-#define EDDY_URING_KIND() (::eddy_test::current_runtime_kind() == ::eddy_test::RuntimeKind::current_thread_uring)
+#define EDDY_URING_KIND() (::eddy_test::is_uring_kind(::eddy_test::current_runtime_kind()))
 
 // Declares the fixture `Suite` and runs its TEST_Ps once per runtime kind.
 #define EDDY_RT_SUITE(Suite)                                                                     \

@@ -134,7 +134,11 @@ std::error_code Ring::enable_sockets(const Config& config) {
       send_zc_report_ = major > 6 || (major == 6 && minor >= 2);
     }
   }
-  return BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_);
+  if (auto e = BufRing::create(ring_, config.recv_buffers, config.recv_buffer_size, bufs_)) return e;
+  // A shared ring has no owner thread: every lease comes back through the BufRing's remote list
+  // and its eventfd, and RingSet takes the returns back under the ring's lock.
+  if (shared_) bufs_->set_owner(nullptr, event_fd_);
+  return {};
 }
 
 Ring::~Ring() {
@@ -303,7 +307,13 @@ void Ring::finish(Op& op, int res, unsigned flags) noexcept {
 }
 
 std::size_t Ring::reap() {
-  std::size_t completed = 0;
+  std::size_t completed = 0;  // ops whose last CQE came (the metric)
+  // CQEs a multishot op took while staying in the ring (bytes, a connection): not completions
+  // for the metric, but deliveries, which the caller must count as work done. The multi-thread
+  // worker's park skips its sleep only when its flush delivered something (it woke a task into
+  // its own queue): counting completions alone, a worker whose flush delivered an accepted
+  // connection slept with the woken task in its queue.
+  std::size_t delivered = 0;
   // Ops whose SQEs the kernel refused: completed first, in order, as their CQEs would have been.
   while (Op* op = failed_head_) {
     failed_head_ = op->failed_next_;
@@ -327,6 +337,7 @@ std::size_t Ring::reap() {
       const bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
       if (more) {
         op->on_cqe(cqe->res, cqe->flags, true);
+        if (op != watch_.get()) ++delivered;
         // A multishot op stays in the ring (its ring_ref_ keeps it); its waiter is woken for
         // each CQE and re-registers when it waits again.
         Waker w = std::move(op->waker_);
@@ -344,7 +355,7 @@ std::size_t Ring::reap() {
     if (get_events() < 0) break;  // refused: the next turn retries (events_owed_)
   }
   metrics_.incr_uring_completed_by(completed);
-  return completed;
+  return completed + delivered;
 }
 
 std::size_t Ring::drain() {

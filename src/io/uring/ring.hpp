@@ -113,6 +113,10 @@ class Ring {
   // and makes the caller its owner) and the ring is open.
   bool claim() noexcept;
   bool is_open() const noexcept { return open_; }
+  // A shared ring's lock (its RingSet slot's mutex), which every call on the ring holds; null
+  // for an owner-mode ring. Set once by RingSet::create, before the ring is used.
+  eddy::detail::sync::Mutex* shared_lock() const noexcept { return shared_lock_; }
+  void set_shared_lock(eddy::detail::sync::Mutex* m) noexcept { shared_lock_ = m; }
   // The calling thread is the ring's owner (the driver touches the ring only then).
   // A shared ring: always (the caller holds its lock).
   bool owned_here() const noexcept {
@@ -144,8 +148,8 @@ class Ring {
   // else (ENOMEM...): the ops whose SQEs were not consumed fail with that errno at the next reap.
   void flush();
   // Runs the kernel's deferred completion work, then reaps every CQE (completing its op and
-  // waking its waiter), handling a CQ overflow; refused ops complete first. Returns the ops
-  // completed.
+  // waking its waiter), handling a CQ overflow; refused ops complete first. Returns the CQEs
+  // delivered: ops completed, and a multishot op's CQEs that leave it in the ring.
   std::size_t drain();
   // Cancels everything in flight, waits for every CQE, then closes the ring. Owner thread (or
   // any thread if the ring was never claimed). Idempotent.
@@ -162,7 +166,7 @@ class Ring {
   bool watch_epoll(int epoll_fd) noexcept;
   bool watching() const noexcept { return watch_ != nullptr; }
   // Flushes, then waits up to `timeout_ns` (< 0: no limit; 0: no wait) for one completion, and
-  // reaps. Returns the ops completed, or -1 when the kernel refused the wait (the caller then
+  // reaps. Returns the CQEs delivered (as drain()), or -1 when the kernel refused the wait (the caller then
   // sleeps elsewhere, at most 1 ms: see Driver::turn). A completion of the epoll watch sets the
   // flag take_epoll_signal() returns; the watch is re-armed here if the kernel ended it.
   long park(long long timeout_ns);
@@ -199,6 +203,7 @@ class Ring {
   bool owns_event_fd_ = true;
   bool send_zc_report_ = false;
   bool shared_ = false;  // RingMode::shared: claimed from the start, any thread under the caller's lock
+  eddy::detail::sync::Mutex* shared_lock_ = nullptr;  // RingMode::shared: the RingSet slot's mutex
   unsigned flags_ = 0;
   bool open_ = false;
   bool ring_made_ = false;

@@ -22,9 +22,19 @@ Result<std::unique_ptr<RingSet>> RingSet::create(const Config& config, IoDriverM
     if (!ring) return ring.error();  // ~RingSet closes the rings made so far (nothing in flight)
     auto slot = std::make_unique<Slot>();
     slot->ring = std::move(*ring);
+    // Sockets in completion mode find their ring's lock through the ring (net/uring_socket.hpp).
+    slot->ring->set_shared_lock(&slot->mutex);
     set->slots_.push_back(std::move(slot));
   }
   return set;
+}
+
+std::error_code RingSet::enable_sockets(const Config& config) {
+  for (auto& s : slots_) {
+    Guard lock(s->mutex);
+    if (auto e = s->ring->enable_sockets(config)) return e;
+  }
+  return {};
 }
 
 RingSet::~RingSet() {
@@ -38,6 +48,9 @@ std::size_t RingSet::flush_and_reap(std::size_t index, bool& retry) {
   Guard lock(s.mutex);
   Ring& r = *s.ring;
   retry = false;
+  // Receive buffers whose leases were dropped (on any thread; BufRing's remote list): back to
+  // the kernel before the reap, so that a recv starved of buffers can re-arm.
+  r.take_lease_returns();
   if (!r.busy()) return 0;
   if (r.has_pending()) r.flush();
   // A refused flush or get_events, or ops the kernel refused (failed at this drain): see
@@ -53,6 +66,7 @@ std::size_t RingSet::drain_all(bool& retry) {
   for (auto& s : slots_) {
     Guard lock(s->mutex);
     Ring& r = *s->ring;
+    r.take_lease_returns();  // a lease returned off a worker signals the eventfd for this
     if (!r.busy()) continue;
     // SQEs pending here while this thread holds the driver: a task's, waiting for its worker's
     // next flush (given to the kernel a little early), or a cancel whose flush the kernel

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 #include "eddy/detail/sync.hpp"
@@ -47,18 +48,21 @@ class RingSet {
   RingSet& operator=(const RingSet&) = delete;
 
   // The ring for worker `index` (several workers share one when there are fewer rings).
+  // Socket mode on every ring (Ring::enable_sockets: the socket opcodes, a provided-buffer
+  // ring each). Errors: the first ring's refusal; the rings then still serve files.
+  std::error_code enable_sockets(const Config& config);
   Slot& slot(std::size_t index) noexcept { return *slots_[index % slots_.size()]; }
   std::size_t size() const noexcept { return slots_.size(); }
   int event_fd() const noexcept { return event_fd_; }
 
   // Worker `index`, before it parks or polls the driver: gives its ring's pending SQEs to the
-  // kernel and reaps every completion there (waking their tasks). Returns the ops completed;
+  // kernel and reaps every completion there (waking their tasks). Returns the CQEs delivered;
   // `retry` says the kernel refused something (Ring::must_retry) and the worker must not sleep
   // for more than 1 ms.
   std::size_t flush_and_reap(std::size_t index, bool& retry);
   // The driver, when the eventfd fired (or `retry` was left true by the last call): gives each
   // ring's pending SQEs to the kernel (a cancel whose own flush was refused) and reaps every
-  // ring. Returns the ops completed; `retry` says a ring still needs the kernel again (a
+  // ring. Returns the CQEs delivered; `retry` says a ring still needs the kernel again (a
   // refusal), and the driver then waits at most 1 ms before calling again.
   std::size_t drain_all(bool& retry);
   // Cancels everything in flight in every ring, waits for every CQE, closes the rings. After
