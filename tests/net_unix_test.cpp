@@ -31,7 +31,7 @@ bool is_errc(std::error_code ec, std::errc e) { return ec == e; }
 
 }  // namespace
 
-EDDY_RT_SUITE(NetUnixStreamTest);
+EDDY_NET_SUITE(NetUnixStreamTest);
 
 TEST_P(NetUnixStreamTest, ListenConnectAcceptAndEcho) {
   TempDir dir;
@@ -213,7 +213,7 @@ TEST_P(NetUnixStreamTest, AbstractNamespaceListener) {
   }());
 }
 
-EDDY_RT_SUITE(NetUnixDatagramTest);
+EDDY_NET_SUITE(NetUnixDatagramTest);
 
 TEST_P(NetUnixDatagramTest, SendToRecvFromBetweenBoundSockets) {
   TempDir dir;
