@@ -21,9 +21,9 @@
 #include "eddy/time/sleep.hpp"
 #include "eddy/time/timeout.hpp"
 #include "eddy/yield_now.hpp"
-#include "net/uring_send.hpp"
 #include "support/net_test_util.hpp"
 #include "support/temp_dir.hpp"
+#include "support/uring_net.hpp"
 
 using eddy::IoBackend;
 using eddy::Task;
@@ -32,24 +32,17 @@ using eddy::net::MutableBuffer;
 using eddy::net::OwnedBuffer;
 using eddy::net::UnixListener;
 using eddy::net::UnixStream;
+using eddy_test::ForceSendZc;
+using eddy_test::pattern;
 using namespace std::chrono_literals;
 
 namespace {
 
+// A current-thread runtime with its sockets on `backend` (null where the kernel refuses).
 std::unique_ptr<eddy::Runtime> runtime(IoBackend backend) {
+  if (backend == IoBackend::io_uring) return eddy_test::uring_rt();
   auto rt = eddy::Builder::new_current_thread().enable_all().io_backend(backend).build();
-  if (!rt) return nullptr;
-  return std::make_unique<eddy::Runtime>(std::move(*rt));
-}
-
-#define SKIP_IF_NO_URING(rt) \
-  if (!(rt)) GTEST_SKIP() << "the kernel refuses io_uring sockets here"
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
-  return s;
+  return rt ? std::make_unique<eddy::Runtime>(std::move(*rt)) : nullptr;
 }
 
 // Sends `msg` one way over `from` -> `to` and checks it arrives whole.
@@ -79,14 +72,6 @@ int connect_raw(const std::string& path, const std::string& bind_path) {
   EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
   return fd;
 }
-
-// Forces SEND_ZC for every send (the bench hook) while alive.
-struct ForceSendZc {
-  ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(1, true); }
-  ~ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(0, false); }
-  ForceSendZc(const ForceSendZc&) = delete;
-  ForceSendZc& operator=(const ForceSendZc&) = delete;
-};
 
 }  // namespace
 
