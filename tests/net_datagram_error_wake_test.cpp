@@ -75,7 +75,7 @@ eddy::net::SocketAddr closed_udp_port() {
 
 }  // namespace
 
-EDDY_RT_SUITE(NetDatagramErrorWakeTest);
+EDDY_NET_SUITE(NetDatagramErrorWakeTest);
 
 TEST_P(NetDatagramErrorWakeTest, ConnectedUdpRecvWakesWithConnectionRefusedWhenThePeerIsGone) {
   run([]() -> Task<void> {

@@ -18,8 +18,8 @@
 #include "eddy/time/sleep.hpp"
 #include "eddy/time/timeout.hpp"
 #include "support/fs_backends.hpp"
-#include "net/uring_send.hpp"
 #include "support/net_test_util.hpp"
+#include "support/uring_net.hpp"
 
 using eddy::IoBackend;
 using eddy::Task;
@@ -28,15 +28,11 @@ using eddy::net::MutableBuffer;
 using eddy::net::OwnedBuffer;
 using eddy::net::TcpStream;
 using namespace std::chrono_literals;
+using eddy_test::ForceSendZc;
+using eddy_test::pattern;
+using eddy_test::uring_rt;
 
 namespace {
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
-  return s;
-}
 
 OwnedBuffer owned_copy(const std::string& s) { return OwnedBuffer::copy_of(std::string_view(s)); }
 
@@ -62,21 +58,6 @@ bool kernel_has_send_zc() {
   const bool ok = io_uring_opcode_supported(p, IORING_OP_SEND_ZC) != 0;
   io_uring_free_probe(p);
   return ok;
-}
-
-// Every large send by SEND_ZC for the guard's life, even where the kernel copies (loopback),
-// which the default policy stops doing after the first such notification.
-struct ForceSendZc {
-  ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(1, true); }
-  ~ForceSendZc() { eddy::net::detail::set_send_zc_for_bench(0, false); }
-  ForceSendZc(const ForceSendZc&) = delete;
-  ForceSendZc& operator=(const ForceSendZc&) = delete;
-};
-
-std::unique_ptr<eddy::Runtime> uring_rt(eddy::Builder b = eddy::Builder::new_current_thread()) {
-  auto rt = b.enable_all().io_backend(IoBackend::io_uring).build();
-  if (!rt) return nullptr;
-  return std::make_unique<eddy::Runtime>(std::move(*rt));
 }
 
 }  // namespace

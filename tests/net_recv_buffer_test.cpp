@@ -20,6 +20,7 @@
 #include "eddy/time/timeout.hpp"
 #include "eddy/yield_now.hpp"
 #include "support/net_test_util.hpp"
+#include "support/uring_net.hpp"
 #include "support/test_waker.hpp"
 
 using eddy::Task;
@@ -28,6 +29,7 @@ using eddy::net::MutableBuffer;
 using eddy::net::RecvBuffer;
 using eddy::net::TcpStream;
 using eddy_test::run;
+using eddy_test::pattern;
 using eddy_test::TestWaker;
 using eddy_test::tcp_pair;
 using namespace std::chrono_literals;
@@ -35,13 +37,6 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string text(const RecvBuffer& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
-  return s;
-}
 
 // Reads with read_buf until `want` bytes came (or EOF/error), appending to `out`.
 Task<bool> read_buf_until(TcpStream& s, std::string& out, std::size_t want) {
@@ -359,17 +354,8 @@ TEST_P(NetReadBufTest, PollReadBufWakesACallersWakerThenLends) {
 namespace {
 
 std::unique_ptr<eddy::Runtime> uring_rt(unsigned buffers, unsigned size) {
-  auto rt = eddy::Builder::new_current_thread()
-                .enable_all()
-                .io_backend(eddy::IoBackend::io_uring)
-                .uring_recv_buffers(buffers, size)
-                .build();
-  if (!rt) return nullptr;
-  return std::make_unique<eddy::Runtime>(std::move(*rt));
+  return eddy_test::uring_rt(std::move(eddy::Builder::new_current_thread().uring_recv_buffers(buffers, size)));
 }
-
-#define SKIP_IF_NO_URING(rt) \
-  if (!(rt)) GTEST_SKIP() << "the kernel refuses io_uring sockets here"
 
 // Fills `held` with `n` leases of one message each (each its own provided buffer: the next
 // message is sent only after the previous one was read).

@@ -18,7 +18,7 @@ namespace {
 eddy::Result<UdpSocket> bind_loopback() { return UdpSocket::bind(eddy_test::loopback_any_port()); }
 }  // namespace
 
-EDDY_RT_SUITE(NetUdpTest);
+EDDY_NET_SUITE(NetUdpTest);
 
 TEST_P(NetUdpTest, SendRecvOnConnectedSockets) {
   run([]() -> Task<void> {

@@ -12,7 +12,7 @@
 using eddy::Task;
 using eddy_test::run;
 
-EDDY_RT_SUITE(NetUnixPeerCredTest);
+EDDY_NET_SUITE(NetUnixPeerCredTest);
 
 TEST_P(NetUnixPeerCredTest, PairPeerIsThisProcess) {
   run([]() -> Task<void> {

@@ -1,7 +1,6 @@
 #include "eddy/net/unix_stream.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <array>
@@ -13,6 +12,7 @@
 #include "support/net_test_util.hpp"
 #include "support/test_waker.hpp"
 #include "support/rt_kinds.hpp"
+#include "support/temp_dir.hpp"
 
 using eddy::Result;
 using eddy::Task;
@@ -25,32 +25,13 @@ using eddy_test::run;
 
 namespace {
 
-// A fresh directory for socket files, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/eddy-net-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    for (const auto& f : files_) ::unlink(f.c_str());
-    if (!path_.empty()) ::rmdir(path_.c_str());
-  }
-  std::string file(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
+using eddy_test::TempDir;
 
 bool is_errc(std::error_code ec, std::errc e) { return ec == e; }
 
 }  // namespace
 
-EDDY_RT_SUITE(NetUnixStreamTest);
+EDDY_NET_SUITE(NetUnixStreamTest);
 
 TEST_P(NetUnixStreamTest, ListenConnectAcceptAndEcho) {
   TempDir dir;
@@ -73,7 +54,7 @@ TEST_P(NetUnixStreamTest, ListenConnectAcceptAndEcho) {
     auto eof = co_await s.read(buf);
     CO_ASSERT_OK(eof);
     EXPECT_EQ(*eof, 0u);
-  }(dir.file("echo.sock")));
+  }(dir.join("echo.sock")));
 }
 
 TEST_P(NetUnixStreamTest, BindingAnExistingPathGivesEaddrinuse) {
@@ -84,7 +65,7 @@ TEST_P(NetUnixStreamTest, BindingAnExistingPathGivesEaddrinuse) {
     auto again = UnixListener::bind(path);
     CO_ASSERT_TRUE(!again);
     EXPECT_TRUE(is_errc(again.error(), std::errc::address_in_use)) << again.error().message();
-  }(dir.file("busy.sock")));
+  }(dir.join("busy.sock")));
 }
 
 TEST_P(NetUnixStreamTest, ConnectToMissingPathOrBadPathFails) {
@@ -96,7 +77,7 @@ TEST_P(NetUnixStreamTest, ConnectToMissingPathOrBadPathFails) {
     auto bad = co_await UnixStream::connect(std::string(300, 'x'));
     CO_ASSERT_TRUE(!bad);
     EXPECT_TRUE(is_errc(bad.error(), std::errc::invalid_argument));
-  }(dir.file("missing.sock")));
+  }(dir.join("missing.sock")));
 }
 
 namespace {
@@ -131,7 +112,7 @@ TEST_P(NetUnixStreamTest, EpollhupConnectWhoseListenerIsDroppedFails) {
     EXPECT_TRUE(is_errc(r.error(), std::errc::connection_refused) ||
                 is_errc(r.error(), std::errc::connection_reset))
         << r.error().message();
-  }(dir.file("hup.sock")));
+  }(dir.join("hup.sock")));
 }
 
 TEST_P(NetUnixStreamTest, PairReadinessAndTryReadWrite) {
@@ -232,7 +213,7 @@ TEST_P(NetUnixStreamTest, AbstractNamespaceListener) {
   }());
 }
 
-EDDY_RT_SUITE(NetUnixDatagramTest);
+EDDY_NET_SUITE(NetUnixDatagramTest);
 
 TEST_P(NetUnixDatagramTest, SendToRecvFromBetweenBoundSockets) {
   TempDir dir;
@@ -252,7 +233,7 @@ TEST_P(NetUnixDatagramTest, SendToRecvFromBetweenBoundSockets) {
     auto back = co_await a->recv(buf);
     CO_ASSERT_OK(back);
     EXPECT_EQ(std::string(buf.data(), *back), "ho");
-  }(dir.file("a.sock"), dir.file("b.sock")));
+  }(dir.join("a.sock"), dir.join("b.sock")));
 }
 
 TEST_P(NetUnixDatagramTest, PairSendRecvAndTryVariants) {
@@ -300,5 +281,5 @@ TEST_P(NetUnixDatagramTest, UnboundSocketCanSendAndConnectedRecv) {
     CO_ASSERT_OK(got);
     EXPECT_EQ(std::string(buf.data(), got->first), "unbound");
     EXPECT_TRUE(got->second.is_unnamed());
-  }(dir.file("dgram.sock")));
+  }(dir.join("dgram.sock")));
 }

@@ -24,6 +24,7 @@
 #include "eddy/yield_now.hpp"
 #include "support/fs_backends.hpp"
 #include "support/net_test_util.hpp"
+#include "support/uring_net.hpp"
 
 using eddy::IoBackend;
 using eddy::Task;
@@ -32,26 +33,12 @@ using eddy::net::MutableBuffer;
 using eddy::net::TcpListener;
 using eddy::net::TcpStream;
 using namespace std::chrono_literals;
+using eddy_test::pattern;
+using eddy_test::uring_rt;
 
 namespace {
 
 std::error_code sys(int e) { return {e, std::system_category()}; }
-
-std::unique_ptr<eddy::Runtime> uring_rt(eddy::Builder b = eddy::Builder::new_current_thread()) {
-  auto rt = b.enable_all().io_backend(IoBackend::io_uring).build();
-  if (!rt) return nullptr;
-  return std::make_unique<eddy::Runtime>(std::move(*rt));
-}
-
-#define SKIP_IF_NO_URING(rt) \
-  if (!(rt)) GTEST_SKIP() << "the kernel refuses io_uring sockets here"
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
-  return s;
-}
 
 }  // namespace
 

@@ -54,7 +54,7 @@ enum class FileBackend : std::uint8_t {
   blocking_pool,
 };
 
-// How TCP sockets do their I/O (Builder::io_backend). docs/io-uring.md, "Sockets".
+// How stream sockets (TCP, Unix) do their I/O (Builder::io_backend). docs/io-uring.md, "Sockets".
 enum class IoBackend : std::uint8_t {
   // io_uring completion mode when the kernel allows it (ring, RECV/SEND/ACCEPT opcodes and
   // provided-buffer rings), else epoll readiness; a refusal is reported once, like
@@ -62,10 +62,10 @@ enum class IoBackend : std::uint8_t {
   automatic,
   // epoll readiness (edge-triggered), for every socket.
   epoll,
-  // io_uring completion mode for TCP (multishot accept, multishot recv into provided buffers,
+  // io_uring completion mode for streams (multishot accept, multishot recv into provided buffers,
   // send); build() fails with the kernel's refusal. Needs enable_io (invalid_argument
   // otherwise). The multi-thread runtime: not_supported (its rings serve files only). UDP and
-  // Unix sockets, connect and the readiness API stay on epoll in this mode.
+  // Unix datagram sockets, connect and the readiness API stay on epoll in this mode.
   io_uring,
 };
 
@@ -125,7 +125,7 @@ class RuntimeHandle {
 
   // Where this runtime's file operations run: io_uring or blocking_pool (never automatic).
   FileBackend file_backend() const noexcept;
-  // How this runtime's TCP sockets do their I/O: epoll or io_uring (never automatic).
+  // How this runtime's stream sockets do their I/O: epoll or io_uring (never automatic).
   IoBackend io_backend() const noexcept;
   // Why io_uring was refused, when the runtime asked for it and fell back (else empty).
   std::error_code uring_refusal() const noexcept;
@@ -235,7 +235,7 @@ class Builder {
     file_backend_ = b;
     return *this;
   }
-  // How TCP sockets do their I/O (see IoBackend). Default epoll: completion mode is opt-in
+  // How stream sockets do their I/O (see IoBackend). Default epoll: completion mode is opt-in
   // (automatic or io_uring) while it is new.
   Builder& io_backend(IoBackend b) {
     io_backend_ = b;

@@ -86,7 +86,7 @@ class Handle {
   std::error_code uring_refusal() const noexcept { return uring_refusal_ ? uring_refusal_ : socket_refusal_; }
   // eddy::fs may use the ring (the ring was asked for files too).
   bool files_on_ring() const noexcept { return (ring_ != nullptr || ring_set_ != nullptr) && files_on_ring_; }
-  // TCP sockets run in completion mode on the ring (Builder::io_backend; net/uring_socket.hpp).
+  // Stream sockets run in completion mode on the ring (Builder::io_backend; net/uring_socket.hpp).
   bool sockets_on_ring() const noexcept { return sockets_on_ring_; }
   bool is_shutdown() const { return registrations_.is_shutdown(); }
   // Live registrations (deregistered ones leave at the next turn).

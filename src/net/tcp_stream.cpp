@@ -23,7 +23,7 @@ Poll<Result<TcpStream>> TcpConnectAwaiter::poll(const Waker& waker) {
 
 Result<TcpStream> TcpStream::from_fd(OwnedFd fd) {
   if (auto r = sys::set_nonblocking_cloexec(fd.fd()); !r) return r.error();
-  auto io = detail::PollEvented::create_tcp(fd.release(), Interest::READABLE | Interest::WRITABLE, false);
+  auto io = detail::PollEvented::create_stream(fd.release(), Interest::READABLE | Interest::WRITABLE, false);
   if (!io) return io.error();
   return TcpStream(std::move(*io));
 }

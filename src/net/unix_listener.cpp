@@ -17,7 +17,7 @@ Result<UnixListener> UnixListener::bind(const UnixSocketAddr& addr, int backlog)
   };
   if (auto r = sys::bind(*fd, addr); !r) return fail(r.error());
   if (::listen(*fd, backlog) != 0) return fail(last_error());
-  auto io = detail::PollEvented::create(*fd, Interest::READABLE);
+  auto io = detail::PollEvented::create_stream(*fd, Interest::READABLE, true);
   if (!io) return io.error();
   return UnixListener(std::move(*io));
 }
@@ -30,13 +30,13 @@ Result<UnixListener> UnixListener::bind(std::string_view path, int backlog) {
 
 Result<UnixListener> UnixListener::from_fd(OwnedFd fd) {
   if (auto r = sys::set_nonblocking_cloexec(fd.fd()); !r) return r.error();
-  auto io = detail::PollEvented::create(fd.release(), Interest::READABLE);
+  auto io = detail::PollEvented::create_stream(fd.release(), Interest::READABLE, true);
   if (!io) return io.error();
   return UnixListener(std::move(*io));
 }
 
 Poll<Result<UnixListener::Accepted>> UnixListener::poll_accept(const Waker& waker) {
-  auto r = detail::poll_accept<UnixSocketAddr, sockaddr_un>(io_, waker);
+  auto r = detail::poll_accept<UnixSocketAddr, sockaddr_un>(io_, waker, sys::peer_unix_addr);
   if (!r) return Pending;
   if (!*r) return Result<Accepted>(r->error());
   return Result<Accepted>(Accepted(UnixStream(std::move((*r)->first)), (*r)->second));

@@ -23,19 +23,19 @@ Poll<Result<UnixStream>> UnixConnectAwaiter::poll(const Waker& waker) {
 Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return last_error();
-  auto a = detail::PollEvented::create(sv[0], Interest::READABLE | Interest::WRITABLE);
+  auto a = detail::PollEvented::create_stream(sv[0], Interest::READABLE | Interest::WRITABLE, false);
   if (!a) {
     ::close(sv[1]);
     return a.error();
   }
-  auto b = detail::PollEvented::create(sv[1], Interest::READABLE | Interest::WRITABLE);
+  auto b = detail::PollEvented::create_stream(sv[1], Interest::READABLE | Interest::WRITABLE, false);
   if (!b) return b.error();
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*a)), UnixStream(std::move(*b)));
 }
 
 Result<UnixStream> UnixStream::from_fd(OwnedFd fd) {
   if (auto r = sys::set_nonblocking_cloexec(fd.fd()); !r) return r.error();
-  auto io = detail::PollEvented::create(fd.release(), Interest::READABLE | Interest::WRITABLE);
+  auto io = detail::PollEvented::create_stream(fd.release(), Interest::READABLE | Interest::WRITABLE, false);
   if (!io) return io.error();
   return UnixStream(std::move(*io));
 }

@@ -1,4 +1,4 @@
-// Writes of a TCP socket in io_uring completion mode: the copying write (write, write_all,
+// Writes of a stream socket in io_uring completion mode: the copying write (write, write_all,
 // write_vectored, poll_write), the owned-buffer write (write_owned, write_all_owned), the
 // direct send of try_write, and the SEND_ZC choice for large sends. Invariants: uring_send.hpp.
 #include "net/uring_send.hpp"
@@ -40,12 +40,26 @@ UringSendOp& send_op(UringSocket& s) {
   return *s.send;
 }
 
+// Whether `s` may use SEND_ZC: only an AF_INET/AF_INET6 (TCP) socket; a SEND_ZC on a Unix
+// socket fails with EOPNOTSUPP having sent nothing (uring_send.hpp). Asked (SO_DOMAIN) once per
+// socket, at its first send big enough for SEND_ZC, so small writers never pay the syscall.
+bool zc_allowed(const UringSocket& s, UringSendOp& op) noexcept {
+  if (!op.zc_checked) [[unlikely]] {
+    op.zc_checked = true;
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    const bool ok = ::getsockopt(s.fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0;
+    if (!ok || (domain != AF_INET && domain != AF_INET6)) op.zc_copies = true;
+  }
+  return !op.zc_copies;
+}
+
 // Fills in `s`'s send SQE for `len` bytes at `p` (owned by the send op) and takes a ticket.
 void submit_send(UringSocket& s, const std::byte* p, std::size_t len, int flags, const Waker& waker,
                  std::uint64_t* ticket) noexcept {
   UringSendOp& op = *s.send;
   io_uring_sqe* sqe = s.ring->prepare(s.send);
-  if (len >= g_send_zc_min.load(std::memory_order_relaxed) && !op.zc_copies) {
+  if (len >= g_send_zc_min.load(std::memory_order_relaxed) && zc_allowed(s, op)) {
     io_uring_prep_send_zc(sqe, s.fd, p, len, flags, s.ring->send_zc_report_usage() ? kZcReportUsage : 0);
     s.ring->metrics().incr_uring_send_zc();
   } else {

@@ -1,4 +1,4 @@
-// The send side of a TCP socket in io_uring completion mode (net/uring_socket.hpp): its one send
+// The send side of a stream socket in io_uring completion mode (net/uring_socket.hpp): its one send
 // op, which carries either a copying write's bytes or an owned write's buffer, by SEND or, for a
 // large write on a kernel that has it, by SEND_ZC. docs/io-uring.md, "Sockets", says why.
 //
@@ -11,7 +11,9 @@
 //   longer reads the bytes: the op keeps them until then, and so does the ring's shutdown.
 // - SEND_ZC is used for sends of at least kSendZcMin bytes until a notification says the kernel
 //   copied the bytes anyway (IORING_NOTIF_USAGE_ZC_COPIED: loopback, or a device without
-//   scatter-gather); from then on that socket uses SEND.
+//   scatter-gather); from then on that socket uses SEND. Only TCP sockets use it: the kernel
+//   refuses SEND_ZC on a Unix socket (EOPNOTSUPP, nothing sent; zero copy is a per-protocol
+//   feature, SOCK_SUPPORT_ZC, which AF_UNIX lacks), so a Unix stream always uses SEND.
 // - `seq`/`claimed` tell a writer's own result (its ticket) from one whose writer is gone. An
 //   owned write whose writer is gone (owned_abandoned, or claimed while not in the ring) has
 //   its buffer freed at its last CQE, or at once if that came already.
@@ -39,7 +41,8 @@ class UringSendOp final : public io::uring::Op {
   OwnedBuffer owned;
   bool owned_abandoned = false;  // its writer is gone: free `owned` at the last CQE
   int send_res = 0;              // the send's result (>= 0 or -errno), once its CQE came
-  bool zc_copies = false;        // a SEND_ZC notification said "copied": SEND from now on
+  bool zc_copies = false;        // a SEND_ZC notification said "copied" (or not TCP): SEND from now on
+  bool zc_checked = false;       // the socket's family was asked (zc_allowed, uring_send.cpp)
   std::uint64_t seq = 0;         // the ticket of the latest submission (counts them; never 0)
   std::uint64_t poll_ticket = 0; // the ticket of poll-style writers (poll_write)
   bool claimed = true;           // its result was taken (or dropped)

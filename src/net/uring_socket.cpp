@@ -406,21 +406,21 @@ void PollEvented::enable_completion_mode(bool listener) {
   uring_ = std::move(u);
 }
 
-Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
-                                            bool listener) {
+Result<PollEvented> PollEvented::create_stream(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
+                                               bool listener) {
   if (auto u = make_uring_socket(handle, fd, listener)) {
     return PollEvented(fd, io::Registration::detached(handle), std::move(u));
   }
   return create(fd, interest, handle);
 }
 
-Result<PollEvented> PollEvented::create_tcp(int fd, Interest interest, bool listener) {
+Result<PollEvented> PollEvented::create_stream(int fd, Interest interest, bool listener) {
   auto rt = RuntimeHandle::try_current();
   if (!rt) {
     ::close(fd);
     return Error::no_runtime;
   }
-  return create_tcp(fd, interest, rt->io_handle(), listener);
+  return create_stream(fd, interest, rt->io_handle(), listener);
 }
 
 Result<void> PollEvented::register_late() noexcept {

@@ -1,4 +1,4 @@
-// A TCP socket in io_uring completion mode (Builder::io_backend): its multishot op (recv for a
+// A stream socket in io_uring completion mode (Builder::io_backend): its multishot op (recv for a
 // stream, accept for a listener), what that op delivered and no read has taken yet, and its
 // send op. docs/io-uring.md, "Sockets", says why each choice below was made.
 //
@@ -146,7 +146,7 @@ std::size_t total_len(std::span<const Buffer> bufs) noexcept {
 // error, or Pending with `waker` kept. Ready values take one unit of budget.
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& s, const Waker& waker) noexcept;
 
-// Completion-mode state for TCP socket `fd` on `handle`'s driver, or null when the socket must
+// Completion-mode state for stream socket `fd` on `handle`'s driver, or null when the socket must
 // stay in readiness mode: the driver does not run sockets on the ring, or the calling thread
 // does not run that runtime (and so cannot own its ring, or, on the multi-thread runtime, is
 // not one of its workers, whose ring the socket joins for life), or the ring is closed.

@@ -2,21 +2,19 @@
 // both): the runtime's io_uring and the blocking pool. A suite declared with
 // EDDY_FS_SUITE(Suite) and written with TEST_P runs once per backend; fs_runtime() builds the
 // runtime for the backend under test, on both runtime kinds (the io_uring case is skipped where
-// the kernel refuses a ring). Plus a temporary directory and an fd counter.
+// the kernel refuses a ring). The temporary directory and the fd counter: support/temp_dir.hpp.
 #pragma once
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "eddy/runtime.hpp"
+#include "support/temp_dir.hpp"
 
 namespace eddy_test {
 
@@ -49,39 +47,6 @@ inline std::unique_ptr<eddy::Runtime> fs_runtime(FsKind kind, unsigned entries =
 inline std::unique_ptr<eddy::Runtime> fs_runtime(eddy::FileBackend backend, unsigned entries = 256) {
   return fs_runtime(FsKind{backend, false}, entries);
 }
-
-// Open fds of this process (/proc/self/fd, minus the listing's own).
-inline int open_fd_count() {
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(d);
-  return n - 1;
-}
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/eddy-fs-XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const noexcept { return path_; }
-  std::string join(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace eddy_test
 

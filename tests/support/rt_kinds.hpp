@@ -103,7 +103,8 @@ class RuntimeKindTest : public ::testing::TestWithParam<RuntimeKind> {
                            ::eddy_test::runtime_kind_name)
 
 // Declares the fixture `Suite` and runs its TEST_Ps once per runtime kind and once more with
-// TCP in io_uring completion mode (the TCP suites).
+// stream sockets in io_uring completion mode (the net suites; datagram sockets stay in
+// readiness mode there, which shows the two modes side by side in one runtime).
 #define EDDY_NET_SUITE(Suite)                                                                    \
   class Suite : public ::eddy_test::RuntimeKindTest {};                                        \
   INSTANTIATE_TEST_SUITE_P(Kinds, Suite, ::testing::ValuesIn(::eddy_test::kNetKinds),          \

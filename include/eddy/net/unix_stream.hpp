@@ -1,11 +1,13 @@
 // UnixStream: a connected Unix domain stream socket on the current runtime's I/O driver.
 // Same operations, read path, budget, SIGPIPE and half-close behaviour as TcpStream (see
-// tcp_stream.hpp); addresses are UnixSocketAddr.
+// tcp_stream.hpp), and the same io_uring completion mode under Builder::io_backend(io_uring)
+// (docs/io-uring.md, "Sockets"); addresses are UnixSocketAddr.
 //
 // Cancellation (destroying the awaiting coroutine while suspended):
 // - read/read_exact: nothing consumed by the pending poll (read_exact keeps what it already
 //   read in the buffer, the count is lost).
-// - write/write_all: nothing sent by the pending poll.
+// - write/write_all: nothing sent by the pending poll. In io_uring completion mode the send in
+//   flight still goes out, in order (as for TcpStream).
 // - connect: the socket is closed; the attempt is abandoned.
 // - readable/writable/ready: only the wait stops.
 #pragma once
@@ -47,11 +49,15 @@ class UnixStream : public detail::StreamBase<UnixStream> {
   // A path (an invalid one gives invalid_argument when awaited).
   static detail::UnixConnectAwaiter connect(std::string_view path) noexcept;
 
-  // A connected pair (socketpair), both registered with the current runtime.
+  // A connected pair (socketpair), both registered with the current runtime. Under
+  // Builder::io_backend(io_uring) both are in completion mode, as TCP streams are.
   static Result<std::pair<UnixStream, UnixStream>> pair();
   // Adopts a connected socket (made non-blocking here). On failure the fd is closed.
   static Result<UnixStream> from_fd(OwnedFd fd);
-  explicit UnixStream(detail::PollEvented io) noexcept : StreamBase(std::move(io)) {}
+  // Adopts an already registered socket (used by UnixListener::accept and connect). Under
+  // Builder::io_backend(io_uring) it goes into completion mode here (PollEvented), as a
+  // TcpStream does.
+  explicit UnixStream(detail::PollEvented io) : StreamBase(std::move(io)) { io_.enable_completion_mode(false); }
 
   UnixStream(UnixStream&&) noexcept = default;
   UnixStream& operator=(UnixStream&&) noexcept = default;

@@ -47,7 +47,7 @@ class Registration {
   // Registers `fd` with the driver behind `handle`. On failure nothing is registered.
   static Result<Registration> create(std::shared_ptr<Handle> handle, int fd, Interest interest);
   // A registration of no fd on `handle`'s driver, for a resource that takes no readiness events
-  // (a TCP socket in io_uring completion mode): its ScheduledIo is one process-wide resource,
+  // (a stream socket in io_uring completion mode): its ScheduledIo is one process-wide resource,
   // shut down from the start and never given to the backend. Invariant: nothing ever changes
   // its word (no event reaches it; its readiness is never cleared, since every poll of it stops
   // at the shutdown test, and try_io finds nothing ready) and no waker is ever stored in it

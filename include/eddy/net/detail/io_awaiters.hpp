@@ -144,7 +144,7 @@ class ReadyAwaiter : public eddy::detail::PollAwaiter<ReadyAwaiter, Result<Ready
   ReadyAwaiter(ReadyAwaiter&& o) noexcept : io_(o.io_), interest_(o.interest_) {}
   Poll<Result<Ready>> poll(const Waker& waker) noexcept {
     if (!readiness_) {
-      // A completion-mode TCP socket joins epoll now (PollEvented::ensure_registered).
+      // A completion-mode stream socket joins epoll now (PollEvented::ensure_registered).
       if (auto r = io_->ensure_registered(); !r) return Result<Ready>(r.error());
       readiness_.emplace(io_->registration().scheduled_io(), interest_);
     }

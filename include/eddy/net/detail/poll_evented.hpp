@@ -111,7 +111,7 @@ inline std::size_t vectored_len(std::span<const Buffer> bufs) noexcept {
 }
 
 class PollEvented;
-// io_uring completion mode of a TCP socket (src/net/uring_socket.hpp). Such a socket holds a
+// io_uring completion mode of a stream socket (src/net/uring_socket.hpp). Such a socket holds a
 // detached registration (io::Registration::detached: a resource shut down from the start, never
 // in epoll), so the epoll fast paths below need no test of their own for it: a stream poll stops
 // at the shutdown test it already makes, and a try_* at its "nothing ready" test, and only there
@@ -180,12 +180,14 @@ class PollEvented {
   PollEvented& operator=(const PollEvented&) = delete;
   ~PollEvented() { close(); }
 
-  // TCP sockets (streams, and listeners with `listener`): in io_uring completion mode, without
-  // an epoll registration, when the driver runs sockets on the ring and the calling thread runs
-  // that runtime (see enable_completion_mode); otherwise as create(). Same errors.
-  static Result<PollEvented> create_tcp(int fd, Interest interest, bool listener);
-  static Result<PollEvented> create_tcp(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
-                                        bool listener);
+  // Stream sockets, TCP or Unix (connected streams, and listeners with `listener`): in io_uring
+  // completion mode, without an epoll registration, when the driver runs sockets on the ring
+  // and the calling thread runs that runtime (see enable_completion_mode); otherwise as
+  // create(). Same errors. Datagram sockets (UDP, Unix) always use create(): docs/io-uring.md,
+  // "Sockets (completion mode)", says why.
+  static Result<PollEvented> create_stream(int fd, Interest interest, bool listener);
+  static Result<PollEvented> create_stream(int fd, Interest interest, const std::shared_ptr<io::Handle>& handle,
+                                           bool listener);
 
   bool valid() const noexcept { return fd_ >= 0; }
   int fd() const noexcept { return fd_; }
@@ -206,7 +208,7 @@ class PollEvented {
   // io_uring state (uring_socket.hpp: its ops are cancelled and live until their CQEs).
   void close() noexcept;
 
-  // Puts this TCP socket in io_uring completion mode when its driver runs sockets on the ring
+  // Puts this stream socket in io_uring completion mode when its driver runs sockets on the ring
   // (Builder::io_backend) and the calling thread runs that runtime and owns its ring; otherwise
   // it stays in readiness mode. `listener`: accept instead of recv. A socket registered with
   // epoll (a connected stream: connect waits for writability) leaves epoll here. Called at
