@@ -58,14 +58,16 @@ enum class FileBackend : std::uint8_t {
 enum class IoBackend : std::uint8_t {
   // io_uring completion mode when the kernel allows it (ring, RECV/SEND/ACCEPT opcodes and
   // provided-buffer rings), else epoll readiness; a refusal is reported once, like
-  // FileBackend::automatic's. The multi-thread runtime: epoll.
+  // FileBackend::automatic's.
   automatic,
   // epoll readiness (edge-triggered), for every socket.
   epoll,
   // io_uring completion mode for streams (multishot accept, multishot recv into provided buffers,
   // send); build() fails with the kernel's refusal. Needs enable_io (invalid_argument
-  // otherwise). The multi-thread runtime: not_supported (its rings serve files only). UDP and
-  // Unix datagram sockets, connect and the readiness API stay on epoll in this mode.
+  // otherwise). On the multi-thread runtime a socket made on a worker joins that worker's
+  // shared ring (docs/io-uring.md, "The multi-thread runtime"); one made on a thread outside
+  // the runtime stays on epoll. UDP and Unix datagram sockets, connect and the readiness API
+  // stay on epoll in this mode.
   io_uring,
 };
 
