@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "eddy/block_in_place.hpp"
 #include "eddy/fs.hpp"
 #include "eddy/net.hpp"
 #include "eddy/runtime.hpp"
@@ -475,4 +476,91 @@ TEST_P(UringSocketKinds, StressDestroysReadersAndWritersAtRandomPoints) {
     }());
   }
   EXPECT_EQ(eddy_test::open_fd_count(), fds_before);
+}
+
+// --- the multi-thread runtime: which sockets join a ring -------------------------------------
+
+// On the multi-thread runtime a socket made on a worker joins that worker's ring (no epoll
+// registration; its I/O is submitted to the ring), while one made on a thread without a core
+// (the blocking side of block_in_place) stays in readiness mode; both serve in one runtime.
+TEST(UringSocketsMt, WorkersSocketsJoinTheRingAndACorelessThreadsStayOnEpoll) {
+  auto rt = uring_rt(eddy::Builder::new_multi_thread().worker_threads(2));
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([](eddy::RuntimeHandle h) -> Task<void> {
+    co_await eddy::time::sleep(2ms);
+    const std::size_t base = h.io_registration_count();
+    const std::uint64_t submitted = h.io_metrics()->uring_submitted_count();
+    {
+      auto p = co_await eddy_test::tcp_pair();  // made on a worker
+      CO_ASSERT_OK(p);
+      CO_ASSERT_OK(co_await p->client.write_all(std::string_view("ring")));
+      char b[4];
+      CO_ASSERT_OK(co_await p->server.read_exact(MutableBuffer(b, 4)));
+      EXPECT_EQ(std::string_view(b, 4), "ring");
+      co_await eddy::time::sleep(2ms);  // the connect's registration leaves at a turn
+      EXPECT_EQ(h.io_registration_count(), base);
+      EXPECT_GE(h.io_metrics()->uring_submitted_count(), submitted + 3);  // accept, recv, send
+    }
+    // A listener bound inside block_in_place: this thread has no core now.
+    auto l = eddy::block_in_place([] { return TcpListener::bind(eddy_test::loopback_any_port()); });
+    CO_ASSERT_OK(l);
+    EXPECT_EQ(h.io_registration_count(), base + 1);  // in epoll: readiness mode
+    auto addr = l->local_addr();
+    CO_ASSERT_OK(addr);
+    auto c = co_await TcpStream::connect(*addr);
+    CO_ASSERT_OK(c);
+    auto a = co_await l->accept();  // by readiness; the accepted stream is made on a worker
+    CO_ASSERT_OK(a);
+    CO_ASSERT_OK(co_await c->write_all(std::string_view("mixed")));
+    char b[5];
+    CO_ASSERT_OK(co_await a->first.read_exact(MutableBuffer(b, 5)));
+    EXPECT_EQ(std::string_view(b, 5), "mixed");
+  }(rt->handle()));
+}
+
+// A stream's two halves on two workers at once, with a ring per worker: reads and writes of one
+// socket race on its ring's lock from both threads, and each side's SQEs often land in the
+// other worker's ring (flushed at once). Every byte arrives, in order, both ways.
+TEST(UringSocketsMt, HalvesOnTwoWorkersMoveEveryByteWithARingPerWorker) {
+  auto rt = uring_rt(eddy::Builder::new_multi_thread().worker_threads(2).uring_rings(2).uring_recv_buffers(16, 1024));
+  SKIP_IF_NO_URING(rt);
+  rt->block_on([]() -> Task<void> {
+    auto p = co_await eddy_test::tcp_pair();
+    CO_ASSERT_OK(p);
+    auto [cr, cw] = std::move(p->client).into_split();
+    auto [sr, sw] = std::move(p->server).into_split();
+    const std::string up = pattern(1 << 20, 11), down = pattern((1 << 20) + 333, 12);
+    auto writer = [](eddy::net::OwnedWriteHalf<TcpStream> w, const std::string& d) -> Task<bool> {
+      std::size_t off = 0;
+      unsigned step = 1;
+      while (off < d.size()) {
+        const std::size_t n = std::min<std::size_t>(d.size() - off, 1 + (step++ * 7919) % 20000);
+        if (!co_await w.write_all(ConstBuffer(d.data() + off, n))) co_return false;
+        off += n;
+      }
+      co_return true;
+    };
+    auto reader = [](eddy::net::OwnedReadHalf<TcpStream> r, std::size_t len) -> Task<std::string> {
+      std::string all;
+      std::vector<char> b(3000);
+      while (all.size() < len) {
+        auto n = co_await r.read(MutableBuffer(b.data(), b.size()));
+        if (!n || *n == 0) break;
+        all.append(b.data(), *n);
+      }
+      co_return all;
+    };
+    auto w1 = eddy::spawn(writer(std::move(cw), up));
+    auto w2 = eddy::spawn(writer(std::move(sw), down));
+    auto r1 = eddy::spawn(reader(std::move(sr), up.size()));
+    auto r2 = eddy::spawn(reader(std::move(cr), down.size()));
+    EXPECT_TRUE(*co_await w1);
+    EXPECT_TRUE(*co_await w2);
+    auto got_up = co_await r1;
+    auto got_down = co_await r2;
+    CO_ASSERT_OK(got_up);
+    CO_ASSERT_OK(got_down);
+    EXPECT_TRUE(*got_up == up);
+    EXPECT_TRUE(*got_down == down);
+  }());
 }

@@ -109,6 +109,7 @@ void BufRing::return_locked(std::uint16_t id) noexcept {
     if (orphaned_.load(std::memory_order_relaxed)) {
       last = --leased_ == 0;  // the ring is closed: nothing goes back to a kernel
     } else {
+      const bool first = remote_.empty();
       try {
         remote_.push_back(id);
       } catch (...) {
@@ -118,8 +119,11 @@ void BufRing::return_locked(std::uint16_t id) noexcept {
       // Wakes the owner's driver (its eventfd: the ring's completion token, polled
       // edge-triggered), which takes the buffer back in its turn. Under the lock: retire()
       // closes nothing before it has the lock. A write that fails for good leaves the buffer
-      // queued for the driver's next turn.
-      if (wake_fd_ >= 0) (void)io::detail::signal_eventfd(wake_fd_);
+      // queued for the driver's next turn. Only the first return of a batch writes: the list
+      // was not empty, so an earlier return's write is still owed a take, and the take swaps
+      // the whole list under this lock (a take before this push left it empty: we write).
+      // On the multi-thread runtime every lease comes back this way, often one per read.
+      if (first && wake_fd_ >= 0) (void)io::detail::signal_eventfd(wake_fd_);
     }
   }
   if (last) delete this;
