@@ -76,12 +76,13 @@ Result<std::size_t> send_result(const UringSendOp& op) noexcept {
   return static_cast<std::size_t>(op.send_res);
 }
 
-Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+// The *_body functions run on the owner-mode ring's owner thread, or under a shared ring's lock:
+// their wrappers see to it (off_owner_thread, uring_socket.hpp: out of line, so the
+// current-thread path keeps its code). always_inline: each is called from two places.
+[[gnu::always_inline]] inline Poll<Result<std::size_t>> poll_write_body(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
                                           std::span<const ConstBuffer> bufs, std::uint64_t* ticket,
                                           bool all) noexcept {
   UringSocket& s = *sp;
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   UringSendOp& op = send_op(s);
   if (ticket == nullptr) ticket = &op.poll_ticket;
   if (op.in_ring()) {
@@ -121,11 +122,18 @@ Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp
   return Pending;
 }
 
+Poll<Result<std::size_t>> poll_write_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                          std::span<const ConstBuffer> bufs, std::uint64_t* ticket,
+                                          bool all) noexcept {
+  if (!sp->ring->owner_thread_here()) [[unlikely]] {
+    return off_owner_thread(*sp, [&] { return poll_write_body(sp, waker, bufs, ticket, all); });
+  }
+  return poll_write_body(sp, waker, bufs, ticket, all);
+}
+
 // The owned write: `buf` moves into the op for its send and comes back with the result.
-Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& waker, OwnedBuffer& buf,
+[[gnu::always_inline]] inline Poll<Result<std::size_t>> poll_write_owned_body(UringSocket& s, const Waker& waker, OwnedBuffer& buf,
                                                 std::size_t off, std::uint64_t* ticket, bool all) noexcept {
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   UringSendOp& op = send_op(s);
   if (op.in_ring()) {
     op.set_waker(waker);
@@ -157,16 +165,28 @@ Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& wak
   return Pending;
 }
 
+Poll<Result<std::size_t>> poll_write_owned_impl(UringSocket& s, const Waker& waker, OwnedBuffer& buf,
+                                                std::size_t off, std::uint64_t* ticket, bool all) noexcept {
+  if (!s.ring->owner_thread_here()) [[unlikely]] {
+    return off_owner_thread(s, [&] { return poll_write_owned_body(s, waker, buf, off, ticket, all); });
+  }
+  return poll_write_owned_body(s, waker, buf, off, ticket, all);
+}
+
 template <class Send>
-Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
-  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
-  UringSocket& s = *io.uring();
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
+[[gnu::always_inline]] inline Result<std::size_t> try_write_body(UringSocket& s, Send& send) noexcept {
   if (s.send && s.send->in_ring()) return io::would_block_error();
   // No send in the ring: a direct send keeps the byte order.
   if (!s.readiness()) return send();
   return s.readiness()->try_io(Interest::WRITABLE, send);
+}
+
+template <class Send>
+Result<std::size_t> try_write_impl(PollEvented& io, Send send) noexcept {
+  if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
+  UringSocket& s = *io.uring();
+  if (!s.ring->owner_thread_here()) [[unlikely]] return off_owner_thread(s, [&] { return try_write_body(s, send); });
+  return try_write_body(s, send);
 }
 
 }  // namespace

@@ -173,11 +173,13 @@ void UringSocket::on_cqe(int res, unsigned flags, bool /*more*/) noexcept {
 
 namespace {
 
-Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
-                                         std::span<const MutableBuffer> bufs) noexcept {
+// The *_body functions run on the owner-mode ring's owner thread, or under a shared ring's lock
+// (their callers see to it: off_owner_thread). always_inline: each is called from two places
+// (its wrapper and off_owner_thread's lambda), and g++ otherwise keeps it out of line.
+[[gnu::always_inline]] inline Poll<Result<std::size_t>> poll_read_body(const std::shared_ptr<UringSocket>& sp,
+                                                                       const Waker& waker,
+                                                                       std::span<const MutableBuffer> bufs) noexcept {
   UringSocket& s = *sp;
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return Result<std::size_t>(not_owner());
   if (has_queued(s) || s.eof || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
     if (has_queued(s)) return Result<std::size_t>(copy_out(s, bufs));
@@ -188,6 +190,14 @@ Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp,
   if (!s.ring->is_open()) return Result<std::size_t>(Error::shutdown);
   arm_recv_and_wait(sp, waker);
   return Pending;
+}
+
+Poll<Result<std::size_t>> poll_read_impl(const std::shared_ptr<UringSocket>& sp, const Waker& waker,
+                                         std::span<const MutableBuffer> bufs) noexcept {
+  if (!sp->ring->owner_thread_here()) [[unlikely]] {
+    return off_owner_thread(*sp, [&] { return poll_read_body(sp, waker, bufs); });
+  }
+  return poll_read_body(sp, waker, bufs);
 }
 
 // Lends the head buffer (from head_off on) to a RecvBuffer: no copy; the lease gives it back.
@@ -206,10 +216,9 @@ RecvBuffer lend_head(UringSocket& s) noexcept {
 // socket's bytes then). Without an epoll registration the socket's readiness is not tracked, so
 // the syscall itself says would-block; once registered (its readiness was asked for), try_io
 // keeps the readiness state as in epoll mode (a would-block clears it).
-// The caller holds the SocketLock.
 template <class Recv>
-Result<std::size_t> try_read_locked(UringSocket& s, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
-  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
+[[gnu::always_inline]] inline Result<std::size_t> try_read_body(UringSocket& s, std::span<const MutableBuffer> bufs,
+                                                                Recv recv) noexcept {
   if (has_queued(s)) return copy_out(s, bufs);
   if (s.err != 0) return errno_code(s.err);
   if (s.eof) return std::size_t{0};
@@ -227,8 +236,8 @@ template <class Recv>
 Result<std::size_t> try_read_impl(PollEvented& io, std::span<const MutableBuffer> bufs, Recv recv) noexcept {
   if (!io.uring()) return io::would_block_error();  // epoll mode, nothing ready
   UringSocket& s = *io.uring();
-  SocketLock lock(s);
-  return try_read_locked(s, bufs, recv);
+  if (!s.ring->owner_thread_here()) [[unlikely]] return off_owner_thread(s, [&] { return try_read_body(s, bufs, recv); });
+  return try_read_body(s, bufs, recv);
 }
 
 }  // namespace
@@ -258,12 +267,11 @@ namespace {
 // uring_try_read_buf past its first test: lend the head, or try_read's answers (a plain recv,
 // into a pool buffer, when no recv is armed). Out of line, so that the usual would-block costs
 // no register saves.
+// Owner thread, or under a shared ring's lock.
 [[gnu::noinline]] Result<RecvBuffer> try_read_buf_slow(PollEvented& io, UringSocket& s) noexcept {
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return not_owner();
   if (has_queued(s)) return lend_head(s);
   RecvBuffer buf;
-  const Result<std::size_t> r = try_read_locked(s, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
+  const Result<std::size_t> r = try_read_body(s, {}, [&] { return recv_into_pool_buffer(io.fd(), buf); });
   return lease_of(r, buf);
 }
 
@@ -273,10 +281,8 @@ namespace {
 // bytes and none are queued (a recv that ended, with EOF or an error, is no longer in the ring).
 Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
   UringSocket& s = *io.uring();
-  // (A shared ring's socket is looked at under its lock only: the slow path.)
-  if (s.ring->shared_lock() == nullptr && s.ring->owned_here() && s.in_ring() && !has_queued(s) && !s.readiness()) {
-    return io::would_block_error();
-  }
+  if (!s.ring->owner_thread_here()) [[unlikely]] return off_owner_thread(s, [&] { return try_read_buf_slow(io, s); });
+  if (s.in_ring() && !has_queued(s) && !s.readiness()) return io::would_block_error();
   return try_read_buf_slow(io, s);
 }
 
@@ -284,17 +290,17 @@ Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
 // the recv armed: keep the waker and wait (the whole poll would conclude the same).
 bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
   UringSocket& s = *io.uring();
-  SocketLock lock(s);
-  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owned_here()) return false;
+  // Off the owner thread (a shared ring: its state is read under its lock) let the poll look.
+  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owner_thread_here()) return false;
   s.set_waker(waker);
   return true;
 }
 
-Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept {
-  const std::shared_ptr<UringSocket>& sp = io.uring();
+namespace {
+
+[[gnu::always_inline]] inline Poll<Result<RecvBuffer>> poll_read_buf_body(const std::shared_ptr<UringSocket>& sp,
+                                                                        const Waker& waker) noexcept {
   UringSocket& s = *sp;
-  SocketLock lock(s);
-  if (!s.ring->owned_here()) [[unlikely]] return Result<RecvBuffer>(not_owner());
   if (has_queued(s) || s.eof || s.err != 0) {
     if (!coop::poll_proceed(waker)) return Pending;
     if (has_queued(s)) return Result<RecvBuffer>(lend_head(s));
@@ -304,6 +310,14 @@ Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker
   if (!s.ring->is_open()) return Result<RecvBuffer>(Error::shutdown);
   arm_recv_and_wait(sp, waker);
   return Pending;
+}
+
+}  // namespace
+
+Poll<Result<RecvBuffer>> uring_poll_read_buf(PollEvented& io, const Waker& waker) noexcept {
+  const std::shared_ptr<UringSocket>& sp = io.uring();
+  if (!sp->ring->owner_thread_here()) [[unlikely]] return off_owner_thread(*sp, [&] { return poll_read_buf_body(sp, waker); });
+  return poll_read_buf_body(sp, waker);
 }
 
 Poll<Result<int>> uring_poll_accept(const std::shared_ptr<UringSocket>& sp, const Waker& waker) noexcept {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "eddy/io/detail/registration.hpp"
@@ -129,11 +130,37 @@ class SocketLock {
   eddy::detail::sync::Mutex* m_;
 };
 
-// Shared by the read side (uring_socket.cpp) and the send side (uring_send.cpp).
-inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
+// The socket's ring is a shared one (the multi-thread runtime): its calls take SocketLock.
+inline bool shared_ring(const UringSocket& s) noexcept { return s.ring->shared_lock() != nullptr; }
+
 // Owner thread only, checked on every completion-mode call: a current-thread runtime whose
 // block_on later runs on another thread cannot enter its ring (SINGLE_ISSUER).
 inline std::error_code not_owner() noexcept { return std::make_error_code(std::errc::operation_not_supported); }
+template <class T>
+Poll<Result<T>> refused_off_owner(std::type_identity<Poll<Result<T>>>) noexcept {
+  return Result<T>(not_owner());
+}
+template <class T>
+Result<T> refused_off_owner(std::type_identity<Result<T>>) noexcept {
+  return not_owner();
+}
+
+// The hot completion-mode calls first test Ring::owner_thread_here() (the current-thread
+// runtime's owner: the test they always made) and run their body at once; everything else comes
+// here, out of line: a shared ring's call runs its body under SocketLock, and a call on another
+// thread than an owner-mode ring's owner is refused. So the current-thread path keeps the code
+// it had before the multi-thread runtime had sockets. (A SocketLock in each hot call cost 36
+// user-space instructions per echo round trip there, and a separate shared-ring test, with the
+// bodies out of line, 31: callgrind, same run.)
+template <class F>
+[[gnu::noinline]] auto off_owner_thread(const UringSocket& s, F f) noexcept -> decltype(f()) {
+  if (!shared_ring(s)) return refused_off_owner(std::type_identity<decltype(f())>{});
+  SocketLock lock(s);
+  return f();
+}
+
+// Shared by the read side (uring_socket.cpp) and the send side (uring_send.cpp).
+inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
 // Every byte of `bufs` (a ring op is not limited to kMaxIoVecs, unlike vectored_len).
 template <class Buffer>
 std::size_t total_len(std::span<const Buffer> bufs) noexcept {

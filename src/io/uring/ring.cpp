@@ -337,7 +337,7 @@ std::size_t Ring::reap() {
       const bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
       if (more) {
         op->on_cqe(cqe->res, cqe->flags, true);
-        if (op != watch_.get()) ++delivered;
+        ++delivered;  // (the epoll watch's too: its CQE is work for the driver as well)
         // A multishot op stays in the ring (its ring_ref_ keeps it); its waiter is woken for
         // each CQE and re-registers when it waits again.
         Waker w = std::move(op->waker_);

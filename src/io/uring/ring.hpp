@@ -122,6 +122,12 @@ class Ring {
   bool owned_here() const noexcept {
     return claimed_.load(std::memory_order_acquire) && (shared_ || owner_ == &tl_thread_tag);
   }
+  // An owner-mode ring, and the calling thread is its owner (false for a shared ring, whose
+  // callers take its lock instead): the completion-mode sockets' first test, which sends both
+  // other cases down one out-of-line path (net/uring_socket.hpp, off_owner_thread).
+  bool owner_thread_here() const noexcept {
+    return claimed_.load(std::memory_order_acquire) && owner_ == &tl_thread_tag;
+  }
 
   // Owner thread only. An SQE for `op`, already tagged with it; the caller fills in the opcode.
   // The ring now holds `op` until its CQE.
