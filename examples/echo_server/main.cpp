@@ -12,8 +12,8 @@
 // nothing: each its own driver, timers and tasks) with N SO_REUSEPORT listeners on the same
 // port, among which the kernel spreads new connections. A connection stays on the runtime
 // that accepted it. --backend picks how TCP runs, on either kind of runtime: epoll
-// readiness, io_uring completion, or io_uring when the kernel allows it (the multi-thread
-// runtime's workers share one ring: docs/io-uring.md).
+// readiness, io_uring completion, or io_uring when the kernel allows it (on the multi-thread
+// runtime, auto means epoll: there the workers share one ring, measured slower; docs/io-uring.md).
 //
 // It prints "listening on IP:PORT" once it accepts connections, and stops cleanly on Ctrl-C
 // (SIGINT) or SIGTERM: it stops accepting, closes every connection and exits 0.

@@ -58,7 +58,8 @@ enum class FileBackend : std::uint8_t {
 enum class IoBackend : std::uint8_t {
   // io_uring completion mode when the kernel allows it (ring, RECV/SEND/ACCEPT opcodes and
   // provided-buffer rings), else epoll readiness; a refusal is reported once, like
-  // FileBackend::automatic's.
+  // FileBackend::automatic's. The multi-thread runtime: epoll (completion mode there, on rings
+  // the workers share, measured slower than epoll; io_uring asks for it).
   automatic,
   // epoll readiness (edge-triggered), for every socket.
   epoll,

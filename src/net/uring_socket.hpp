@@ -105,8 +105,10 @@ class UringSocket final : public io::uring::Op {
 // the rest in UringSocketRare.
 static_assert(sizeof(UringSocket) <= 120, "UringSocket grew: see the comment above");
 
-// Every completion-mode call holds one. The current-thread runtime's ring has one thread (its
-// owner), and this costs a test of a null pointer. The multi-thread runtime's rings are shared
+// Every completion-mode call on a shared ring holds one: the hot calls through off_owner_thread
+// (below), the rare ones (accept, close, the late epoll registration, an abandoned owned write)
+// directly, which on the current-thread runtime's ring (one thread, its owner) costs a test of
+// a null pointer. The multi-thread runtime's rings are shared
 // by the workers (io/uring/ring_set.hpp): the socket's state, its ops and the provided buffers
 // are then touched only under its ring's lock, whichever worker runs the socket's task (a
 // stream's two halves may run on two workers at once), and the reaper takes the same lock.

@@ -79,7 +79,10 @@ Result<Runtime> Builder::build() {
   if (io_backend_ == IoBackend::io_uring && !enable_io_) return std::make_error_code(std::errc::invalid_argument);
   const std::size_t workers = worker_threads_ != 0 ? worker_threads_ : available_cpus();
   const bool ring_files = enable_io_ && file_backend_ != FileBackend::blocking_pool;
-  const bool ring_sockets = enable_io_ && io_backend_ != IoBackend::epoll;
+  // `automatic` means epoll on the multi-thread runtime: its shared rings measured slower than
+  // epoll there (docs/io-uring.md, "The multi-thread runtime"); io_uring is asked for by name.
+  const bool ring_sockets = enable_io_ && (io_backend_ == IoBackend::io_uring ||
+                                           (io_backend_ == IoBackend::automatic && !multi_thread_));
   if (ring_files || ring_sockets) {
     const bool required = file_backend_ == FileBackend::io_uring || io_backend_ == IoBackend::io_uring;
     config.uring = required ? io::UringMode::required : io::UringMode::fallback;
