@@ -290,8 +290,11 @@ Result<RecvBuffer> uring_try_read_buf(PollEvented& io) noexcept {
 // the recv armed: keep the waker and wait (the whole poll would conclude the same).
 bool uring_wait_read_buf(PollEvented& io, const Waker& waker) noexcept {
   UringSocket& s = *io.uring();
-  // Off the owner thread (a shared ring: its state is read under its lock) let the poll look.
-  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring() || !s.ring->owner_thread_here()) return false;
+  // Off the owner thread (a shared ring: its state may be read only under its lock) the poll
+  // looks: test that first, before any of the socket's state (TSan caught the reads racing the
+  // reaper when this test came last).
+  if (!s.ring->owner_thread_here()) [[unlikely]] return false;
+  if (has_queued(s) || s.eof || s.err != 0 || !s.in_ring()) return false;
   s.set_waker(waker);
   return true;
 }
