@@ -77,6 +77,20 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
     return r.error();
   }
   std::shared_ptr<Handle> handle(new Handle(std::move(*selector), waker));
+  // Socket mode asked for on the ring(s) just made, with `refused` its outcome: on, or refused.
+  // A refusal fails the driver when socket mode is required; otherwise sockets stay on epoll,
+  // said once like a refusal, and the ring(s) still serve files. Returns the error to fail with.
+  auto take_socket_mode = [&](std::error_code refused) -> std::error_code {
+    if (!refused) {
+      handle->sockets_on_ring_ = true;
+    } else if (uring_config.sockets_required) {
+      return refused;
+    } else {
+      handle->socket_refusal_ = refused;
+      handle->metrics_.incr_uring_fallback();
+    }
+    return {};
+  };
   if (uring != UringMode::off && uring_config.rings > 0) {
     // The multi-thread runtime: shared-mode rings (RingSet), for files and, when asked, sockets.
     auto set = uring::RingSet::create(uring_config, handle->metrics_);
@@ -88,14 +102,7 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
       }
     }
     if (set && uring_config.sockets) {
-      if (auto e = (*set)->enable_sockets(uring_config); !e) {
-        handle->sockets_on_ring_ = true;
-      } else if (uring_config.sockets_required) {
-        return e;
-      } else {
-        handle->socket_refusal_ = e;  // sockets stay on epoll; the rings still serve files
-        handle->metrics_.incr_uring_fallback();
-      }
+      if (auto e = take_socket_mode((*set)->enable_sockets(uring_config))) return e;
     }
     if (set) {
       handle->files_on_ring_ = uring_config.files;
@@ -116,15 +123,7 @@ Result<Driver> Driver::create(std::size_t nevents, UringMode uring, const uring:
       }
     }
     if (ring && uring_config.sockets) {
-      if (auto e = (*ring)->enable_sockets(uring_config); !e) {
-        handle->sockets_on_ring_ = true;
-      } else if (uring_config.sockets_required) {
-        return e;
-      } else {
-        // Sockets stay on epoll; the ring still serves files. Said once, like a refusal.
-        handle->socket_refusal_ = e;
-        handle->metrics_.incr_uring_fallback();
-      }
+      if (auto e = take_socket_mode((*ring)->enable_sockets(uring_config))) return e;
     }
     if (ring) {
       handle->files_on_ring_ = uring_config.files;
